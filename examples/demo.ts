@@ -1,0 +1,71 @@
+// The main job, end to end: a pool serving the project's own models on sample images, printing
+// what each model found and the throughput with 64 requests in flight.
+import { PNG } from 'pngjs';
+
+import { InferencePool } from '../lib/index.ts';
+import type { ClassificationResult } from '../lib/index.ts';
+
+const MODELS = new URL('../models/generated/', import.meta.url).pathname;
+
+/** A 160×120 PNG of one colour with a soft gradient and a little noise, like a photo of a swatch. */
+function swatch(rgb: [number, number, number], seed: number): Buffer {
+  const png = new PNG({ width: 160, height: 120 });
+  let s = seed;
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      const noise = ((s >>> 16) % 21) - 10;
+      const shade = (x / png.width - 0.5) * 30;
+      const i = (y * png.width + x) * 4;
+      for (let c = 0; c < 3; c++) png.data[i + c] = Math.max(0, Math.min(255, rgb[c]! + shade + noise));
+      png.data[i + 3] = 255;
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+const samples: [string, Buffer][] = [
+  ['tomato', swatch([220, 40, 30], 1)],
+  ['lawn', swatch([40, 180, 60], 2)],
+  ['sky', swatch([40, 70, 200], 3)],
+  ['lemon', swatch([235, 220, 40], 4)],
+  ['snow', swatch([240, 240, 235], 5)],
+  ['coal', swatch([25, 25, 30], 6)],
+];
+
+const pool = await InferencePool.create({
+  models: [{ id: 'colors', path: `${MODELS}palette.onnx`, task: 'classification' }],
+});
+console.log(`ONNX Runtime ${pool.runtime.version} from ${pool.runtime.libraryPath}`);
+
+console.log('\nClassification (colors):');
+for (const [name, bytes] of samples) {
+  const r = (await pool.infer(bytes, 'colors', { topK: 2 })) as ClassificationResult;
+  const second = r.predictions[1];
+  console.log(
+    `  ${name.padEnd(7)} → ${r.top.padEnd(8)} ${(r.confidence * 100).toFixed(1)}%` +
+      (second ? `   (next: ${second.class} ${(second.confidence * 100).toFixed(1)}%)` : '') +
+      `   ${r.time.total.toFixed(2)} ms`,
+  );
+}
+
+// Throughput: keep 64 requests in flight until 3000 have completed.
+const total = 3000;
+const inFlight = 64;
+let next = 0;
+const started = performance.now();
+async function worker(): Promise<void> {
+  while (next < total) {
+    const [, bytes] = samples[next++ % samples.length]!;
+    await pool.infer(bytes, 'colors');
+  }
+}
+await Promise.all(Array.from({ length: inFlight }, worker));
+const seconds = (performance.now() - started) / 1000;
+const stats = pool.stats().colors!;
+console.log(
+  `\nThroughput with ${inFlight} in flight: ${(total / seconds).toFixed(0)} images/s ` +
+    `(${total} PNG images, ${seconds.toFixed(2)} s), mean batch size ${stats.meanBatchSize.toFixed(2)}, ` +
+    `mean stage times: preprocess ${stats.meanPreprocessMs.toFixed(2)} ms, inference ${stats.meanInferenceMs.toFixed(2)} ms/batch-item`,
+);
+await pool.close();

@@ -1,0 +1,4 @@
+export { InferencePool } from './pool.js';
+export { InferencePoolError, ERROR_CODES } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export type * from './types.js';

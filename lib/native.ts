@@ -1,0 +1,153 @@
+// The native surface, typed once. Everything that crosses into C++ goes through these types.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativePoolConfig {
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  maxQueueSize: number;
+  preprocessThreads: number;
+  postprocessThreads: number;
+  intraOpThreads: number;
+  maxImagePixels: number;
+  executionProvider: 'cpu' | 'cuda';
+  deviceId: number;
+  libraryPath: string;
+}
+
+export interface NativeModelSpec {
+  id: string;
+  path: string | Uint8Array;
+  task: string;
+  inputSize?: [number, number];
+  resize: 'stretch' | 'letterbox';
+  channelOrder: 'rgb' | 'bgr';
+  mean?: number | number[];
+  std?: number | number[];
+  activation: 'auto' | 'softmax' | 'sigmoid' | 'none';
+  maxBatchSize?: number;
+  instances: number;
+}
+
+export interface NativeModelInfo {
+  id: string;
+  inputName: string;
+  inputShape: number[];
+  inputWidth: number;
+  inputHeight: number;
+  layout: 'nchw' | 'nhwc';
+  maxBatchSize: number;
+  instances: number;
+  outputs: { name: string; shape: number[] }[];
+  metadata: Record<string, string>;
+}
+
+export interface NativeTimes {
+  queue: number;
+  preprocess: number;
+  inference: number;
+  postprocess: number;
+  total: number;
+}
+
+export interface NativeResult {
+  width: number;
+  height: number;
+  batchSize: number;
+  time: NativeTimes;
+  scores: Float32Array;
+  top: number[];
+}
+
+export interface NativeRawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  format: string;
+}
+
+export interface NativeRequestOptions {
+  topK: number;
+}
+
+export interface NativeModelStats {
+  requests: number;
+  completed: number;
+  failed: number;
+  batches: number;
+  batchSizeHistogram: number[];
+  meanBatchSize: number;
+  queueDepth: number;
+  waiting: number;
+  prepared: number;
+  meanQueueMs: number;
+  meanPreprocessMs: number;
+  meanInferenceMs: number;
+  meanPostprocessMs: number;
+}
+
+export interface NativeRuntime {
+  version: string;
+  libraryPath: string;
+  intraOpThreads: number;
+  providers: string[];
+}
+
+export type NativeCompletion = (id: number, error: Error | null, result: NativeResult | null) => void;
+
+export interface NativePool {
+  loadModel(spec: NativeModelSpec): Promise<NativeModelInfo>;
+  unloadModel(id: string): Promise<void>;
+  submit(id: number, modelId: string, image: Uint8Array | NativeRawImage, options: NativeRequestOptions): void;
+  cancel(id: number): boolean;
+  stats(): Record<string, NativeModelStats>;
+  setBatchingHeld(held: boolean): void;
+  close(): Promise<void>;
+  runtime(): NativeRuntime;
+}
+
+interface NativeBinding {
+  NativePool: new (config: NativePoolConfig, onComplete: NativeCompletion) => NativePool;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+let binding: NativeBinding | undefined;
+
+/** Loads the addon built by cmake-js (build/Release/inference_pool.node). */
+export function loadBinding(): NativeBinding {
+  if (binding) return binding;
+  const file = join(packageRoot, 'build', 'Release', 'inference_pool.node');
+  if (!existsSync(file)) {
+    throw new Error(`the native addon is not built (${file} is missing): run \`npm run build:native\``);
+  }
+  binding = require(file) as NativeBinding;
+  return binding;
+}
+
+/**
+ * The ONNX Runtime shared library to load: the `ortLibraryPath` option, else
+ * $INFERENCE_POOL_ORT_LIBRARY, else the one inside the onnxruntime-node package.
+ */
+export function resolveOrtLibrary(explicit?: string): string {
+  if (explicit) return explicit;
+  const fromEnv = process.env.INFERENCE_POOL_ORT_LIBRARY;
+  if (fromEnv) return fromEnv;
+  const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+  const names =
+    process.platform === 'darwin'
+      ? ['libonnxruntime.dylib']
+      : process.platform === 'win32'
+        ? ['onnxruntime.dll']
+        : ['libonnxruntime.so.1'];
+  for (const napi of ['napi-v6', 'napi-v3']) {
+    for (const name of names) {
+      const candidate = join(pkg, 'bin', napi, process.platform, process.arch, name);
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  throw new Error(`no ONNX Runtime library found in ${pkg}; set INFERENCE_POOL_ORT_LIBRARY or ortLibraryPath`);
+}

@@ -1,0 +1,308 @@
+import { availableParallelism } from 'node:os';
+
+import { classNamesFromMetadata } from './class-names.js';
+import { InferencePoolError, toPoolError } from './errors.js';
+import { loadBinding, resolveOrtLibrary } from './native.js';
+import type { NativeModelInfo, NativeModelSpec, NativePool, NativePoolConfig, NativeResult } from './native.js';
+import type {
+  ClassificationResult,
+  ImageInput,
+  InferOptions,
+  InferenceResult,
+  ModelInfo,
+  ModelSpec,
+  PoolOptions,
+  PoolStats,
+  Task,
+} from './types.js';
+
+const TASKS: readonly Task[] = ['classification', 'object-detection', 'instance-segmentation'];
+
+interface PendingRequest {
+  resolve(result: InferenceResult): void;
+  reject(error: InferencePoolError): void;
+  model: ModelInfo;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+function poolConfig(options: PoolOptions): NativePoolConfig {
+  const cores = Math.max(1, availableParallelism());
+  return {
+    maxBatchSize: options.maxBatchSize ?? 8,
+    maxQueueDelayMs: options.maxQueueDelayMs ?? 0,
+    maxQueueSize: options.maxQueueSize ?? 10_000,
+    preprocessThreads: options.preprocessThreads ?? cores,
+    postprocessThreads: options.postprocessThreads ?? Math.max(1, Math.floor(cores / 2)),
+    intraOpThreads: options.intraOpThreads ?? cores,
+    maxImagePixels: options.maxImagePixels ?? 50_000_000,
+    executionProvider: options.executionProvider ?? 'cpu',
+    deviceId: options.deviceId ?? 0,
+    libraryPath: resolveOrtLibrary(options.ortLibraryPath),
+  };
+}
+
+function nativeSpec(spec: ModelSpec): NativeModelSpec {
+  if (!spec || typeof spec !== 'object')
+    throw new InferencePoolError('INVALID_ARGUMENT', 'a model spec must be an object');
+  if (typeof spec.id !== 'string' || spec.id === '') {
+    throw new InferencePoolError('INVALID_ARGUMENT', 'a model spec needs a non-empty string id');
+  }
+  if (!TASKS.includes(spec.task)) {
+    throw new InferencePoolError('INVALID_ARGUMENT', `model '${spec.id}': task must be one of ${TASKS.join(', ')}`);
+  }
+  if (
+    spec.classNames !== undefined &&
+    (!Array.isArray(spec.classNames) || spec.classNames.some((n) => typeof n !== 'string'))
+  ) {
+    throw new InferencePoolError('INVALID_ARGUMENT', `model '${spec.id}': classNames must be an array of strings`);
+  }
+  return {
+    id: spec.id,
+    path: spec.path,
+    task: spec.task,
+    inputSize: spec.inputSize,
+    resize: spec.resize ?? (spec.task === 'classification' ? 'stretch' : 'letterbox'),
+    channelOrder: spec.channelOrder ?? 'rgb',
+    mean: spec.mean,
+    std: spec.std,
+    activation: spec.activation ?? 'auto',
+    maxBatchSize: spec.maxBatchSize,
+    instances: spec.instances ?? 1,
+  };
+}
+
+function modelInfo(spec: ModelSpec, info: NativeModelInfo): ModelInfo {
+  const classes = classCount(spec.task, info);
+  let classNames = spec.classNames ?? classNamesFromMetadata(info.metadata) ?? [];
+  if (classes !== undefined && classNames.length < classes) {
+    classNames = Array.from({ length: classes }, (_, i) => classNames[i] ?? String(i));
+  }
+  return {
+    id: info.id,
+    task: spec.task,
+    classNames,
+    inputName: info.inputName,
+    inputShape: info.inputShape,
+    inputSize: [info.inputWidth, info.inputHeight],
+    layout: info.layout,
+    maxBatchSize: info.maxBatchSize,
+    instances: info.instances,
+    outputs: info.outputs,
+    metadata: info.metadata,
+  };
+}
+
+/** A classifier's class count, when its output shape says it ([N, C] or [N, C, 1, 1]). */
+function classCount(task: Task, info: NativeModelInfo): number | undefined {
+  if (task !== 'classification') return undefined;
+  const shape = info.outputs[0]?.shape.slice(1) ?? [];
+  if (shape.length === 0 || shape.some((d) => d < 0)) return undefined;
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function className(model: ModelInfo, id: number): string {
+  return model.classNames[id] ?? String(id);
+}
+
+function classificationResult(model: ModelInfo, r: NativeResult): ClassificationResult {
+  let best = r.top[0];
+  if (best === undefined) {
+    best = 0;
+    for (let i = 1; i < r.scores.length; i++) if (r.scores[i]! > r.scores[best]!) best = i;
+  }
+  return {
+    task: 'classification',
+    image: { width: r.width, height: r.height },
+    predictions: r.top.map((id) => ({ class: className(model, id), class_id: id, confidence: r.scores[id]! })),
+    top: className(model, best),
+    confidence: r.scores[best] ?? 0,
+    scores: r.scores,
+    time: r.time,
+    batchSize: r.batchSize,
+  };
+}
+
+/**
+ * Serves several ONNX vision models at once. Preprocessing, dynamic batching, inference and
+ * postprocessing run on native threads; this class only hands requests over and settles promises.
+ */
+export class InferencePool {
+  readonly #native: NativePool;
+  readonly #pending = new Map<number, PendingRequest>();
+  readonly #models = new Map<string, ModelInfo>();
+  #nextId = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: PoolOptions) {
+    const { NativePool } = loadBinding();
+    try {
+      this.#native = new NativePool(poolConfig(options), (id, error, result) => this.#complete(id, error, result));
+    } catch (error) {
+      throw toPoolError(error, 'INVALID_ARGUMENT');
+    }
+  }
+
+  /** Starts a pool and loads its models. Rejects (and releases everything) if any model fails to load. */
+  static async create(options: PoolOptions = {}): Promise<InferencePool> {
+    if (!options || typeof options !== 'object')
+      throw new InferencePoolError('INVALID_ARGUMENT', 'options must be an object');
+    const pool = new InferencePool(options);
+    try {
+      for (const spec of options.models ?? []) await pool.loadModel(spec);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The ONNX Runtime this pool runs on. */
+  get runtime(): { version: string; libraryPath: string; providers: string[] } {
+    const { version, libraryPath, providers } = this.#native.runtime();
+    return { version, libraryPath, providers };
+  }
+
+  /** The loaded models. */
+  get models(): ModelInfo[] {
+    return [...this.#models.values()];
+  }
+
+  async loadModel(spec: ModelSpec): Promise<ModelInfo> {
+    this.#checkOpen();
+    const native = nativeSpec(spec);
+    try {
+      const info = modelInfo(spec, await this.#native.loadModel(native));
+      this.#models.set(info.id, info);
+      return info;
+    } catch (error) {
+      throw toPoolError(error, 'MODEL_LOAD_FAILED');
+    }
+  }
+
+  /** Stops routing requests to the model, lets the ones it holds finish, then frees it. */
+  async unloadModel(id: string): Promise<void> {
+    this.#checkOpen();
+    try {
+      const done = this.#native.unloadModel(id);
+      this.#models.delete(id);
+      await done;
+    } catch (error) {
+      throw toPoolError(error, 'MODEL_NOT_FOUND');
+    }
+  }
+
+  infer(image: ImageInput, modelId: string, options: InferOptions = {}): Promise<InferenceResult> {
+    if (this.#closed) return Promise.reject(new InferencePoolError('POOL_CLOSED', 'the pool is closed'));
+    const model = this.#models.get(modelId);
+    if (!model) return Promise.reject(new InferencePoolError('MODEL_NOT_FOUND', `no model '${modelId}' is loaded`));
+    if (options === null || typeof options !== 'object') {
+      return Promise.reject(new InferencePoolError('INVALID_ARGUMENT', 'options must be an object'));
+    }
+    const topK = options.topK ?? 5;
+    if (!Number.isInteger(topK) || topK < 0) {
+      return Promise.reject(new InferencePoolError('INVALID_ARGUMENT', 'topK must be a non-negative integer'));
+    }
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+
+    const id = this.#nextId;
+    this.#nextId = (this.#nextId + 1) >>> 0;
+    try {
+      this.#native.submit(id, modelId, image, { topK });
+    } catch (error) {
+      return Promise.reject(toPoolError(error, 'INVALID_ARGUMENT'));
+    }
+    return new Promise<InferenceResult>((resolve, reject) => {
+      const pending: PendingRequest = { resolve, reject, model };
+      if (signal) {
+        pending.signal = signal;
+        pending.onAbort = () => {
+          this.#pending.delete(id);
+          this.#native.cancel(id);
+          reject(abortError(signal));
+        };
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      this.#pending.set(id, pending);
+    });
+  }
+
+  /** Per-model counters and mean stage times. */
+  stats(): PoolStats {
+    const out: PoolStats = {};
+    for (const [id, s] of Object.entries(this.#native.stats())) {
+      out[id] = {
+        requests: s.requests,
+        completed: s.completed,
+        failed: s.failed,
+        batches: s.batches,
+        batchSizeHistogram: s.batchSizeHistogram,
+        meanBatchSize: s.meanBatchSize,
+        queueDepth: s.queueDepth,
+        meanQueueMs: s.meanQueueMs,
+        meanPreprocessMs: s.meanPreprocessMs,
+        meanInferenceMs: s.meanInferenceMs,
+        meanPostprocessMs: s.meanPostprocessMs,
+      };
+    }
+    return out;
+  }
+
+  /**
+   * Refuses new requests, fails the ones that have not started with POOL_CLOSED, lets running
+   * batches finish, and resolves once every promise the pool handed out has settled.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closed = true;
+      this.#closing = this.#native.close().then(() => {
+        // Anything still pending was aborted by its caller after the native side let it go.
+        for (const [id, pending] of this.#pending) {
+          this.#pending.delete(id);
+          pending.reject(new InferencePoolError('POOL_CLOSED', 'the pool was closed'));
+        }
+      });
+    }
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * Test hook: while held, no model takes a batch, so a test can line up requests and then
+   * release them as one batch. Not for production use.
+   */
+  _holdBatching(held: boolean): void {
+    this.#native.setBatchingHeld(held);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new InferencePoolError('POOL_CLOSED', 'the pool is closed');
+  }
+
+  #complete(id: number, error: Error | null, result: NativeResult | null): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return; // aborted by its caller: already rejected
+    this.#pending.delete(id);
+    if (pending.signal && pending.onAbort) pending.signal.removeEventListener('abort', pending.onAbort);
+    if (error || !result) {
+      pending.reject(toPoolError(error ?? new Error('no result')));
+      return;
+    }
+    pending.resolve(classificationResult(pending.model, result));
+  }
+}
+
+function abortError(signal: AbortSignal): InferencePoolError {
+  const reason: unknown = signal.reason;
+  const detail = reason instanceof Error ? `: ${reason.message}` : '';
+  return new InferencePoolError('ABORTED', `the request was aborted${detail}`, { cause: reason });
+}

@@ -1,0 +1,137 @@
+// The public types of the API. Field names follow Roboflow's inference responses where one exists.
+
+export type Task = 'classification' | 'object-detection' | 'instance-segmentation';
+
+export interface ModelSpec {
+  /** The name requests use to pick this model. */
+  id: string;
+  /** A file path, or the ONNX file's bytes. */
+  path: string | Uint8Array;
+  task: Task;
+  /** Class names by class id; else the model's `names` metadata (as Ultralytics writes it); else the id as text. */
+  classNames?: string[];
+  /** [width, height]; else read from the model's input shape, else from its `imgsz` metadata. */
+  inputSize?: [number, number];
+  /** Default 'stretch' for classification, 'letterbox' (centred, grey 114) for detection and segmentation. */
+  resize?: 'stretch' | 'letterbox';
+  /** Channel order the model expects. Default 'rgb'. */
+  channelOrder?: 'rgb' | 'bgr';
+  /** Subtracted from pixels scaled to [0, 1], per channel in the model's order (or one number for all). Default 0. */
+  mean?: number | [number, number, number];
+  /** Divides after the mean. Default 1. */
+  std?: number | [number, number, number];
+  /** Applied to classifier outputs. Default: softmax, unless the outputs already are probabilities. */
+  activation?: 'softmax' | 'sigmoid' | 'none';
+  /** Largest batch for this model; default the pool's maxBatchSize. A model whose batch dimension is fixed uses that. */
+  maxBatchSize?: number;
+  /** Sessions of this model fed by its one batcher; each batch goes to whichever is free. Default 1. */
+  instances?: number;
+}
+
+export interface PoolOptions {
+  models?: ModelSpec[];
+  /** Default 8. */
+  maxBatchSize?: number;
+  /** How long a partial batch may wait for company. Default 0: a lone request never waits. */
+  maxQueueDelayMs?: number;
+  /** Requests in the pool at once; beyond it infer() rejects with QUEUE_FULL. Default 10 000. */
+  maxQueueSize?: number;
+  /** Default: the number of cores. */
+  preprocessThreads?: number;
+  /** Default: half the cores, at least 1. */
+  postprocessThreads?: number;
+  /** ONNX Runtime's intra-op threads, shared by every model. Default: the number of cores. Process-wide: the first pool's value holds. */
+  intraOpThreads?: number;
+  /** Default 'cpu'. */
+  executionProvider?: 'cpu' | 'cuda';
+  /** CUDA device. Default 0. */
+  deviceId?: number;
+  /** Images with more pixels are refused with IMAGE_TOO_LARGE. Default 50 000 000. */
+  maxImagePixels?: number;
+  /** The ONNX Runtime shared library to use; else $INFERENCE_POOL_ORT_LIBRARY, else onnxruntime-node's. */
+  ortLibraryPath?: string;
+}
+
+export type PixelFormat = 'rgb' | 'bgr' | 'rgba' | 'bgra' | 'gray';
+
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  format: PixelFormat;
+}
+
+/** Encoded bytes (JPEG, PNG, BMP, WebP) or raw pixels. */
+export type ImageInput = Uint8Array | RawImage;
+
+export interface InferOptions {
+  /** Classification: how many classes `predictions` lists. Default 5. */
+  topK?: number;
+  /** Aborting rejects the request with ABORTED; work not yet started for it is skipped. */
+  signal?: AbortSignal;
+}
+
+export interface Timings {
+  queue: number;
+  preprocess: number;
+  inference: number;
+  postprocess: number;
+  total: number;
+}
+
+export interface ClassificationPrediction {
+  class: string;
+  class_id: number;
+  confidence: number;
+}
+
+export interface ClassificationResult {
+  task: 'classification';
+  image: { width: number; height: number };
+  /** Top-K, best first. */
+  predictions: ClassificationPrediction[];
+  /** The best class's name. */
+  top: string;
+  confidence: number;
+  /** Every class's score, after the activation. */
+  scores: Float32Array;
+  /** Milliseconds. */
+  time: Timings;
+  /** How many requests ran in the same batch. */
+  batchSize: number;
+}
+
+export type InferenceResult = ClassificationResult;
+
+export interface ModelInfo {
+  id: string;
+  task: Task;
+  classNames: string[];
+  inputName: string;
+  inputShape: number[];
+  inputSize: [number, number];
+  layout: 'nchw' | 'nhwc';
+  maxBatchSize: number;
+  instances: number;
+  outputs: { name: string; shape: number[] }[];
+  metadata: Record<string, string>;
+}
+
+export interface ModelStats {
+  requests: number;
+  completed: number;
+  failed: number;
+  batches: number;
+  /** [n] = how many batches had n requests. */
+  batchSizeHistogram: number[];
+  meanBatchSize: number;
+  /** Requests admitted but not yet in a batch. */
+  queueDepth: number;
+  meanQueueMs: number;
+  meanPreprocessMs: number;
+  meanInferenceMs: number;
+  meanPostprocessMs: number;
+}
+
+/** Per model id. */
+export type PoolStats = Record<string, ModelStats>;

@@ -1,0 +1,307 @@
+#include "binding/native_pool.h"
+
+#include "binding/addon_data.h"
+#include "binding/js_errors.h"
+#include "binding/js_options.h"
+#include "binding/js_results.h"
+
+namespace ipjs {
+namespace {
+
+// An AsyncWorker that settles a promise and holds a reference on the pool's JS object while it
+// runs, so the pool cannot be collected under it.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, Napi::Object self)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), self_(Napi::Persistent(self)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Fail(ip::ErrorCode code, const std::string& message) {
+    code_ = code;
+    SetError(message);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(MakeError(Env(), code_, e.Message()).Value()); }
+
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference self_;
+  ip::ErrorCode code_ = ip::ErrorCode::kInferenceFailed;
+};
+
+class LoadWorker : public PromiseWorker {
+ public:
+  LoadWorker(Napi::Env env, Napi::Object self, ip::Pipeline* pipeline, ip::ModelSpec spec)
+      : PromiseWorker(env, self), pipeline_(pipeline), spec_(std::move(spec)) {}
+
+  void Execute() override {
+    try {
+      runner_ = pipeline_->LoadModel(spec_);
+    } catch (const ip::PoolError& e) {
+      Fail(e.code(), e.what());
+    } catch (const std::exception& e) {
+      Fail(ip::ErrorCode::kModelLoadFailed, std::string("cannot load model '") + spec_.id + "': " + e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(MakeModelInfo(Env(), runner_->model())); }
+
+ private:
+  ip::Pipeline* pipeline_;
+  ip::ModelSpec spec_;
+  std::shared_ptr<ip::ModelRunner> runner_;
+};
+
+class UnloadWorker : public PromiseWorker {
+ public:
+  UnloadWorker(Napi::Env env, Napi::Object self, std::shared_ptr<ip::ModelRunner> runner)
+      : PromiseWorker(env, self), runner_(std::move(runner)) {}
+  // Lets the model's requests finish, then stops its threads. Its memory goes with the last reference.
+  void Execute() override {
+    runner_->WaitIdle();
+    runner_->Stop();
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  std::shared_ptr<ip::ModelRunner> runner_;
+};
+
+class CloseWorker : public PromiseWorker {
+ public:
+  CloseWorker(Napi::Env env, Napi::Object self, NativePool* pool, ip::Pipeline* pipeline)
+      : PromiseWorker(env, self), pool_(pool), pipeline_(pipeline) {}
+  void Execute() override { pipeline_->Close(false); }
+  void OnOK() override {
+    pool_->DeliverCompleted(Env());  // whatever completed after the last wake-up
+    pool_->ReleaseWake();
+    deferred_.Resolve(Env().Undefined());
+  }
+
+ private:
+  NativePool* pool_;
+  ip::Pipeline* pipeline_;
+};
+
+}  // namespace
+
+Napi::Function NativePool::Define(Napi::Env env) {
+  return DefineClass(env, "NativePool",
+                     {
+                         InstanceMethod<&NativePool::LoadModel>("loadModel"),
+                         InstanceMethod<&NativePool::UnloadModel>("unloadModel"),
+                         InstanceMethod<&NativePool::Submit>("submit"),
+                         InstanceMethod<&NativePool::Cancel>("cancel"),
+                         InstanceMethod<&NativePool::Stats>("stats"),
+                         InstanceMethod<&NativePool::SetBatchingHeld>("setBatchingHeld"),
+                         InstanceMethod<&NativePool::Close>("close"),
+                         InstanceMethod<&NativePool::Runtime>("runtime"),
+                     });
+}
+
+NativePool::NativePool(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativePool>(info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject() || !info[1].IsFunction()) {
+    ThrowInvalidArgument(env, "new NativePool(config, onComplete)");
+  }
+  ip::PoolConfig config = ReadPoolConfig(info[0].As<Napi::Object>());
+  onComplete_ = Napi::Persistent(info[1].As<Napi::Function>());
+  wake_ = WakeFunction::New(env, "inference-pool completion", 0, 1, this);
+  wake_.Unref(env);  // referenced only while requests are in flight, so an idle pool lets the process exit
+  try {
+    pipeline_ = std::make_unique<ip::Pipeline>(config, [this] { wake_.NonBlockingCall(); });
+  } catch (const ip::PoolError& e) {
+    ReleaseWake();
+    throw MakeError(env, e);
+  }
+  addon_ = env.GetInstanceData<AddonData>();
+  addon_->pools.insert(this);
+}
+
+NativePool::~NativePool() { Shutdown(); }
+
+void NativePool::OnWake(Napi::Env env, Napi::Function, NativePool* pool, void*) {
+  if (env != nullptr && pool != nullptr && !pool->shutDown_) pool->DeliverCompleted(env);
+}
+
+void NativePool::ReleaseWake() {
+  if (wakeReleased_) return;
+  wakeReleased_ = true;
+  wake_.Release();
+}
+
+void NativePool::Shutdown() {
+  if (shutDown_) return;
+  shutDown_ = true;
+  closing_ = true;
+  if (pipeline_) {
+    pipeline_->MarkClosing();
+    pipeline_->Close(true);
+    ip::Request* done[256];
+    while (size_t n = pipeline_->DrainCompleted(done, 256)) {
+      for (size_t i = 0; i < n; ++i) delete done[i];
+    }
+  }
+  pending_.clear();
+  ReleaseWake();
+  if (addon_ != nullptr) addon_->pools.erase(this);
+  addon_ = nullptr;
+}
+
+void NativePool::DeliverCompleted(Napi::Env env) {
+  if (shutDown_) return;
+  ip::Request* done[256];
+  Napi::Function callback = onComplete_.Value();
+  std::unique_ptr<Napi::Error> firstError;
+  while (size_t n = pipeline_->DrainCompleted(done, 256)) {
+    for (size_t i = 0; i < n; ++i) {
+      std::unique_ptr<ip::Request> r(done[i]);
+      Napi::HandleScope scope(env);
+      Napi::Value error = env.Null();
+      Napi::Value result = env.Null();
+      if (r->failed) {
+        error = MakeError(env, r->errorCode, r->errorMessage).Value();
+      } else {
+        result = MakeResult(env, *r);
+      }
+      uint32_t id = uint32_t(r->id);
+      pending_.erase(id);  // drops the reference on the input bytes
+      r.reset();
+      try {
+        callback.Call({Napi::Number::New(env, id), error, result});
+      } catch (const Napi::Error& e) {
+        if (!firstError) firstError = std::make_unique<Napi::Error>(e);
+      }
+    }
+  }
+  if (pending_.empty() && wakeRefed_ && !wakeReleased_) {
+    wake_.Unref(env);
+    wakeRefed_ = false;
+  }
+  if (firstError) throw *firstError;
+}
+
+void NativePool::CheckOpen(Napi::Env env) {
+  if (closing_) throw MakeError(env, ip::ErrorCode::kPoolClosed, "the pool is closed");
+}
+
+Napi::Value NativePool::LoadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (!info[0].IsObject()) ThrowInvalidArgument(env, "loadModel(spec) needs a model spec object");
+  auto* worker = new LoadWorker(env, info.This().As<Napi::Object>(), pipeline_.get(),
+                                ReadModelSpec(info[0].As<Napi::Object>()));
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value NativePool::UnloadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (!info[0].IsString()) ThrowInvalidArgument(env, "unloadModel(id) needs a model id");
+  std::shared_ptr<ip::ModelRunner> runner;
+  try {
+    runner = pipeline_->DetachModel(info[0].As<Napi::String>().Utf8Value());
+  } catch (const ip::PoolError& e) {
+    throw MakeError(env, e);
+  }
+  auto* worker = new UnloadWorker(env, info.This().As<Napi::Object>(), std::move(runner));
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value NativePool::Submit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (!info[0].IsNumber()) ThrowInvalidArgument(env, "submit(id, modelId, image, options)");
+  if (!info[1].IsString()) ThrowInvalidArgument(env, "the model id must be a string");
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  auto request = std::make_unique<ip::Request>();
+  request->id = id;
+  Napi::Value keep = ReadImage(info[2], &request->image);
+  request->options = ReadRequestOptions(info[3]);
+  try {
+    pipeline_->Submit(request.get(), info[1].As<Napi::String>().Utf8Value());
+  } catch (const ip::PoolError& e) {
+    throw MakeError(env, e);
+  }
+  // Completion is delivered on this thread, so the entry exists before anyone can look for it.
+  pending_.emplace(id, Pending{request.release(), Napi::Persistent(keep)});
+  if (!wakeRefed_) {
+    wake_.Ref(env);
+    wakeRefed_ = true;
+  }
+  return env.Undefined();
+}
+
+Napi::Value NativePool::Cancel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) return Napi::Boolean::New(env, false);
+  auto it = pending_.find(info[0].As<Napi::Number>().Uint32Value());
+  if (it == pending_.end()) return Napi::Boolean::New(env, false);
+  it->second.request->cancelled.store(true, std::memory_order_relaxed);
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Value NativePool::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  if (!pipeline_ || closing_) return out;
+  for (auto& [id, s] : pipeline_->Stats()) {
+    Napi::Object m = Napi::Object::New(env);
+    m.Set("requests", double(s.requests));
+    m.Set("completed", double(s.completed));
+    m.Set("failed", double(s.failed));
+    m.Set("batches", double(s.batches));
+    Napi::Array hist = Napi::Array::New(env, s.batchSizeHistogram.size());
+    double items = 0;
+    for (size_t i = 0; i < s.batchSizeHistogram.size(); ++i) {
+      hist.Set(uint32_t(i), double(s.batchSizeHistogram[i]));
+      items += double(i) * double(s.batchSizeHistogram[i]);
+    }
+    m.Set("batchSizeHistogram", hist);
+    m.Set("meanBatchSize", s.batches > 0 ? items / double(s.batches) : 0.0);
+    m.Set("queueDepth", double(s.waiting + s.prepared));
+    m.Set("waiting", double(s.waiting));
+    m.Set("prepared", double(s.prepared));
+    m.Set("meanQueueMs", s.meanQueueMs);
+    m.Set("meanPreprocessMs", s.meanPreprocessMs);
+    m.Set("meanInferenceMs", s.meanInferenceMs);
+    m.Set("meanPostprocessMs", s.meanPostprocessMs);
+    out.Set(id, m);
+  }
+  return out;
+}
+
+Napi::Value NativePool::SetBatchingHeld(const Napi::CallbackInfo& info) {
+  if (pipeline_) pipeline_->SetBatchingHeld(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value NativePool::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closing_) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Resolve(env.Undefined());
+    return deferred.Promise();
+  }
+  closing_ = true;
+  pipeline_->MarkClosing();
+  pipeline_->SetBatchingHeld(false);
+  auto* worker = new CloseWorker(env, info.This().As<Napi::Object>(), this, pipeline_.get());
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value NativePool::Runtime(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  ip::OrtRuntime& rt = pipeline_->runtime();
+  o.Set("version", rt.version());
+  o.Set("libraryPath", rt.libraryPath());
+  o.Set("intraOpThreads", rt.intraOpThreads());
+  Napi::Array providers = Napi::Array::New(env, rt.providers().size());
+  for (size_t i = 0; i < rt.providers().size(); ++i) providers.Set(uint32_t(i), rt.providers()[i]);
+  o.Set("providers", providers);
+  return o;
+}
+
+}  // namespace ipjs

@@ -1,0 +1,126 @@
+#include "core/decode.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <string>
+
+#include "core/errors.h"
+#include "core/image_header.h"
+
+namespace ip {
+namespace {
+
+void CheckPixelLimit(int width, int height, size_t maxPixels) {
+  if (uint64_t(width) * uint64_t(height) > maxPixels) {
+    throw PoolError(ErrorCode::kImageTooLarge, "image is " + std::to_string(width) + "x" + std::to_string(height) +
+                                                   ", over the limit of " + std::to_string(maxPixels) + " pixels");
+  }
+}
+
+// The largest JPEG DCT scale-down (1/2, 1/4, 1/8) that still leaves at least the model's input size,
+// so the later resize never upsamples what a full decode would have kept.
+int ReducedScale(const ImageHeader& header, const DecodeOptions& options) {
+  if (header.type != ImageFileType::kJpeg || options.targetWidth <= 0 || options.targetHeight <= 0) return 1;
+  int scale = 1;
+  for (int f : {2, 4, 8}) {
+    if (header.width / f >= options.targetWidth && header.height / f >= options.targetHeight) scale = f;
+  }
+  return scale;
+}
+
+int ReducedFlag(int scale) {
+  switch (scale) {
+    case 2: return cv::IMREAD_REDUCED_COLOR_2;
+    case 4: return cv::IMREAD_REDUCED_COLOR_4;
+    case 8: return cv::IMREAD_REDUCED_COLOR_8;
+    default: return cv::IMREAD_COLOR;
+  }
+}
+
+DecodedImage DecodeEncoded(const ImageInput& input, const DecodeOptions& options) {
+  ImageHeader header;
+  if (!ReadImageHeader(input.data, input.length, &header)) {
+    throw PoolError(ErrorCode::kInvalidImage, "not a JPEG, PNG, BMP or WebP image (" + std::to_string(input.length) +
+                                                  " bytes)");
+  }
+  CheckPixelLimit(header.width, header.height, options.maxPixels);
+  int scale = ReducedScale(header, options);
+  // Wraps the borrowed bytes: imdecode reads them in place.
+  cv::Mat bytes(1, int(input.length), CV_8UC1, const_cast<uint8_t*>(input.data));
+  DecodedImage out;
+  try {
+    out.pixels = cv::imdecode(bytes, ReducedFlag(scale));
+  } catch (const cv::Exception& e) {
+    throw PoolError(ErrorCode::kInvalidImage, std::string("cannot decode image: ") + e.what());
+  }
+  if (out.pixels.empty()) throw PoolError(ErrorCode::kInvalidImage, "cannot decode image: corrupt or truncated data");
+  out.bgr = true;
+  if (scale == 1) {
+    out.originalWidth = out.pixels.cols;
+    out.originalHeight = out.pixels.rows;
+  } else {
+    // EXIF orientation may have turned the picture by 90 degrees after the header was written.
+    bool turned = (out.pixels.cols > out.pixels.rows) != (header.width > header.height);
+    out.originalWidth = turned ? header.height : header.width;
+    out.originalHeight = turned ? header.width : header.height;
+  }
+  return out;
+}
+
+DecodedImage WrapRaw(const ImageInput& input, const DecodeOptions& options) {
+  if (input.width <= 0 || input.height <= 0) {
+    throw PoolError(ErrorCode::kInvalidImage, "raw image needs a positive width and height");
+  }
+  CheckPixelLimit(input.width, input.height, options.maxPixels);
+  int channels = ChannelCount(input.format);
+  uint64_t needed = uint64_t(input.width) * uint64_t(input.height) * uint64_t(channels);
+  if (input.length < needed) {
+    throw PoolError(ErrorCode::kInvalidImage, "raw image data has " + std::to_string(input.length) + " bytes; " +
+                                                  std::to_string(input.width) + "x" + std::to_string(input.height) +
+                                                  " with " + std::to_string(channels) + " channels needs " +
+                                                  std::to_string(needed));
+  }
+  cv::Mat view(input.height, input.width, CV_8UC(channels), const_cast<uint8_t*>(input.data));
+  DecodedImage out;
+  out.originalWidth = input.width;
+  out.originalHeight = input.height;
+  switch (input.format) {
+    case PixelFormat::kRgb:
+    case PixelFormat::kBgr:
+      out.pixels = view;  // zero copy
+      out.bgr = input.format == PixelFormat::kBgr;
+      break;
+    case PixelFormat::kRgba:
+      cv::cvtColor(view, out.pixels, cv::COLOR_RGBA2RGB);
+      out.bgr = false;
+      break;
+    case PixelFormat::kBgra:
+      cv::cvtColor(view, out.pixels, cv::COLOR_BGRA2BGR);
+      out.bgr = true;
+      break;
+    case PixelFormat::kGray:
+      cv::cvtColor(view, out.pixels, cv::COLOR_GRAY2BGR);
+      out.bgr = true;
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+int ChannelCount(PixelFormat format) {
+  switch (format) {
+    case PixelFormat::kRgba:
+    case PixelFormat::kBgra: return 4;
+    case PixelFormat::kGray: return 1;
+    default: return 3;
+  }
+}
+
+DecodedImage DecodeImage(const ImageInput& input, const DecodeOptions& options) {
+  if (input.data == nullptr || input.length == 0) throw PoolError(ErrorCode::kInvalidImage, "image is empty");
+  return input.encoded ? DecodeEncoded(input, options) : WrapRaw(input, options);
+}
+
+}  // namespace ip

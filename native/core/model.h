@@ -1,0 +1,78 @@
+// A loaded model: its ONNX Runtime sessions (one per instance), what its input expects and what
+// its outputs look like. Immutable after Load(); each session is used by one instance thread.
+#pragma once
+
+#include <onnxruntime_cxx_api.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ort_runtime.h"
+#include "core/preprocess.h"
+
+namespace ip {
+
+enum class Task { kClassification, kObjectDetection, kInstanceSegmentation };
+enum class Activation { kAuto, kSoftmax, kSigmoid, kNone };
+enum class ExecutionProvider { kCpu, kCuda };
+
+struct ModelSpec {
+  std::string id;
+  std::string path;            // a file, or empty when `bytes` holds the model
+  std::vector<uint8_t> bytes;  // the ONNX file's bytes
+  Task task = Task::kClassification;
+  int inputWidth = 0, inputHeight = 0;  // 0: read from the model (its input shape, else `imgsz` metadata)
+  ResizeMode resize = ResizeMode::kStretch;
+  ChannelOrder order = ChannelOrder::kRgb;
+  float mean[3] = {0.f, 0.f, 0.f};
+  float std[3] = {1.f, 1.f, 1.f};
+  Activation activation = Activation::kAuto;
+  int maxBatchSize = 8;
+  int instances = 1;
+};
+
+struct SessionConfig {
+  ExecutionProvider provider = ExecutionProvider::kCpu;
+  int deviceId = 0;
+};
+
+struct TensorInfo {
+  std::string name;
+  std::vector<int64_t> shape;  // -1 for symbolic dimensions
+};
+
+class Model {
+ public:
+  // Throws PoolError: MODEL_LOAD_FAILED (naming the path and ONNX Runtime's reason),
+  // PROVIDER_UNAVAILABLE, INVALID_ARGUMENT.
+  static std::unique_ptr<Model> Load(OrtRuntime& runtime, const ModelSpec& spec, const SessionConfig& config);
+
+  const ModelSpec& spec() const { return spec_; }
+  const PreprocessSpec& preprocess() const { return preprocess_; }
+  const TensorInfo& input() const { return input_; }
+  const std::vector<TensorInfo>& outputs() const { return outputs_; }
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  int maxBatchSize() const { return maxBatchSize_; }
+  // A model whose batch dimension is fixed runs exactly that many items, padding a short batch.
+  int fixedBatch() const { return fixedBatch_; }
+  size_t itemElements() const { return size_t(preprocess_.width) * preprocess_.height * 3; }
+  int instanceCount() const { return int(sessions_.size()); }
+  Ort::Session& session(int instance) { return *sessions_[instance]; }
+  const char* inputName() const { return input_.name.c_str(); }
+  const std::vector<const char*>& outputNames() const { return outputNamePtrs_; }
+
+ private:
+  ModelSpec spec_;
+  PreprocessSpec preprocess_;
+  TensorInfo input_;
+  std::vector<TensorInfo> outputs_;
+  std::vector<const char*> outputNamePtrs_;
+  std::map<std::string, std::string> metadata_;
+  int maxBatchSize_ = 1;
+  int fixedBatch_ = 0;
+  std::vector<std::unique_ptr<Ort::Session>> sessions_;
+};
+
+}  // namespace ip

@@ -1,0 +1,207 @@
+#include "core/model_runner.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ip {
+namespace {
+
+// An idle instance wakes this often to re-run admission, which recovers the rare interleaving in
+// which a freed slot and a newly parked request miss each other.
+constexpr auto kIdleWake = std::chrono::milliseconds(20);
+
+}  // namespace
+
+ModelRunner::ModelRunner(std::unique_ptr<Model> model, std::chrono::microseconds maxQueueDelay, int slotCount,
+                         StageLinks links)
+    : model_(std::move(model)),
+      policy_{model_->maxBatchSize(), maxQueueDelay},
+      table_(model_->preprocess()),
+      links_(std::move(links)),
+      stats_(model_->maxBatchSize()),
+      slotCount_(std::max(slotCount, 1)) {}
+
+ModelRunner::~ModelRunner() { Stop(); }
+
+void ModelRunner::Start() {
+  const size_t item = model_->itemElements();
+  slab_.reset(new float[item * slotCount_]);
+  for (int i = 0; i < slotCount_; ++i) freeSlots_.enqueue(i);
+  const int runSize = model_->fixedBatch() > 0 ? model_->fixedBatch() : model_->maxBatchSize();
+  for (int i = 0; i < model_->instanceCount(); ++i) {
+    batchBuffers_.emplace_back(new float[item * runSize]);
+    runOptions_.emplace_back();
+  }
+  for (int i = 0; i < model_->instanceCount(); ++i) threads_.emplace_back([this, i] { InstanceLoop(i); });
+}
+
+void ModelRunner::Admit(Request* request) {
+  outstanding_.fetch_add(1, std::memory_order_relaxed);
+  stats_.AddRequest();
+  parkedCount_.fetch_add(1, std::memory_order_relaxed);
+  parked_.enqueue(request);
+  // Orders the enqueue before Pump's look at the free slots (the batcher does the mirror image).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  Pump();
+}
+
+void ModelRunner::Pump() {
+  for (;;) {
+    int slot;
+    if (!freeSlots_.try_dequeue(slot)) return;
+    Request* request;
+    if (!parked_.try_dequeue(request)) {
+      ReleaseSlot(slot);
+      return;
+    }
+    parkedCount_.fetch_sub(1, std::memory_order_relaxed);
+    request->slot = slot;
+    if (links_.closing()) {
+      Fail(request, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+    } else if (request->cancelled.load(std::memory_order_relaxed)) {
+      Fail(request, ErrorCode::kAborted, "the request was aborted");
+    } else {
+      links_.preprocess(request);
+    }
+  }
+}
+
+void ModelRunner::Ready(Request* request) {
+  readyCount_.fetch_add(1, std::memory_order_relaxed);
+  ready_.enqueue(request);
+}
+
+void ModelRunner::Fail(Request* request, ErrorCode code, const std::string& message) {
+  if (request->slot >= 0) {
+    ReleaseSlot(request->slot);
+    request->slot = -1;
+  }
+  request->Fail(code, message);
+  links_.complete(request);
+}
+
+void ModelRunner::OnCompleted() {
+  if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::lock_guard<std::mutex> lock(idleMutex_);
+    idle_.notify_all();
+  }
+}
+
+void ModelRunner::WaitIdle() {
+  std::unique_lock<std::mutex> lock(idleMutex_);
+  idle_.wait(lock, [this] { return outstanding_.load(std::memory_order_acquire) == 0; });
+}
+
+void ModelRunner::InstanceLoop(int instance) {
+  const int maxBatch = model_->maxBatchSize();
+  std::vector<Request*> batch(maxBatch);
+  while (!stopping_.load(std::memory_order_acquire)) {
+    if (held_.load(std::memory_order_relaxed)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    if (!ready_.wait_dequeue_timed(batch[0], kIdleWake)) {
+      Pump();
+      continue;
+    }
+    if (batch[0] == nullptr) continue;  // Stop()'s wake-up
+    int n = 1;
+    const Clock::time_point oldest = batch[0]->times.preprocessEnd;
+    for (;;) {
+      n += int(ready_.try_dequeue_bulk(batch.data() + n, size_t(maxBatch - n)));
+      BatchDecision decision = DecideBatch(policy_, n, oldest, Clock::now());
+      if (decision.runNow) break;
+      auto wait = std::chrono::duration_cast<std::chrono::microseconds>(decision.waitUntil - Clock::now());
+      if (wait.count() > 0) {
+        n += int(ready_.wait_dequeue_bulk_timed(batch.data() + n, size_t(maxBatch - n), wait.count()));
+      }
+    }
+    // Drop Stop()'s wake-ups and requests aborted while they waited.
+    int kept = 0;
+    for (int i = 0; i < n; ++i) {
+      Request* r = batch[i];
+      if (r == nullptr) continue;
+      readyCount_.fetch_sub(1, std::memory_order_relaxed);
+      if (links_.closing()) {
+        Fail(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+      } else if (r->cancelled.load(std::memory_order_relaxed)) {
+        Fail(r, ErrorCode::kAborted, "the request was aborted");
+      } else {
+        batch[kept++] = r;
+      }
+    }
+    if (kept > 0) RunBatch(instance, batch.data(), kept);
+    Pump();
+  }
+}
+
+void ModelRunner::RunBatch(int instance, Request** batch, int n) {
+  const size_t item = model_->itemElements();
+  const int runSize = model_->fixedBatch() > 0 ? model_->fixedBatch() : n;
+  float* buffer = batchBuffers_[instance].get();
+  for (int i = 0; i < n; ++i) {
+    std::memcpy(buffer + i * item, SlotData(batch[i]->slot), item * sizeof(float));
+    ReleaseSlot(batch[i]->slot);
+    batch[i]->slot = -1;
+  }
+  if (runSize > n) std::memset(buffer + n * item, 0, (runSize - n) * item * sizeof(float));
+  // Slots are free again: let preprocessing refill them while this batch runs.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  Pump();
+
+  const PreprocessSpec& pre = model_->preprocess();
+  std::vector<int64_t> shape = pre.layout == TensorLayout::kNchw
+                                   ? std::vector<int64_t>{runSize, 3, pre.height, pre.width}
+                                   : std::vector<int64_t>{runSize, pre.height, pre.width, 3};
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < n; ++i) batch[i]->times.inferenceStart = start;
+  std::vector<Ort::Value> outputs;
+  try {
+    auto memory = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeCPU);
+    Ort::Value input = Ort::Value::CreateTensor<float>(memory, buffer, item * runSize, shape.data(), shape.size());
+    const char* inputName = model_->inputName();
+    const auto& outputNames = model_->outputNames();
+    outputs = model_->session(instance).Run(runOptions_[instance], &inputName, &input, 1, outputNames.data(),
+                                            outputNames.size());
+  } catch (const Ort::Exception& e) {
+    for (int i = 0; i < n; ++i) Fail(batch[i], ErrorCode::kInferenceFailed, std::string("inference failed: ") + e.what());
+    return;
+  }
+  const Clock::time_point end = Clock::now();
+  stats_.AddBatch(n);
+  auto output = std::make_shared<BatchOutput>();
+  output->values = std::move(outputs);
+  output->runSize = runSize;
+  for (int i = 0; i < n; ++i) {
+    batch[i]->batch = output;
+    batch[i]->batchIndex = i;
+    batch[i]->batchSize = n;
+    batch[i]->times.inferenceEnd = end;
+    links_.postprocess(batch[i]);
+  }
+}
+
+void ModelRunner::Terminate() {
+  for (auto& options : runOptions_) options.SetTerminate();
+}
+
+void ModelRunner::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  stopping_.store(true, std::memory_order_release);
+  for (size_t i = 0; i < threads_.size(); ++i) ready_.enqueue(nullptr);
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  Request* r;
+  while (ready_.try_dequeue(r)) {
+    if (r == nullptr) continue;
+    readyCount_.fetch_sub(1, std::memory_order_relaxed);
+    Fail(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+  }
+  while (parked_.try_dequeue(r)) {
+    parkedCount_.fetch_sub(1, std::memory_order_relaxed);
+    Fail(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+  }
+}
+
+}  // namespace ip

@@ -1,0 +1,237 @@
+#include "core/pipeline.h"
+
+#include <opencv2/core.hpp>
+
+#include "core/classification.h"
+#include "core/decode.h"
+#include "core/preprocess.h"
+
+namespace ip {
+namespace {
+
+int64_t Micros(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(to - from).count();
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const PoolConfig& config, Wake wake)
+    : config_(config), runtime_(OrtRuntime::Acquire(config.runtime)), wake_(std::move(wake)) {
+  if (config_.session.provider == ExecutionProvider::kCuda) ProbeCuda();
+  preprocess_ = std::make_unique<StagePool>(config_.preprocessThreads, [this](Request* r) { PreprocessOne(r); });
+  postprocess_ = std::make_unique<StagePool>(config_.postprocessThreads, [this](Request* r) { PostprocessOne(r); });
+}
+
+// Appending the provider loads its shared library and CUDA itself, so a missing piece shows up here,
+// at create(), rather than at the first model.
+void Pipeline::ProbeCuda() {
+  std::string why;
+  if (!runtime_.HasProvider("CUDAExecutionProvider")) {
+    why = "this build has no CUDA execution provider";
+  } else {
+    try {
+      Ort::SessionOptions options;
+      OrtCUDAProviderOptions cuda{};
+      cuda.device_id = config_.session.deviceId;
+      options.AppendExecutionProvider_CUDA(cuda);
+    } catch (const Ort::Exception& e) {
+      why = e.what();
+    }
+  }
+  if (!why.empty()) {
+    throw PoolError(ErrorCode::kProviderUnavailable, "the CUDA execution provider is not available in the ONNX Runtime " +
+                                                         runtime_.version() + " loaded from " + runtime_.libraryPath() +
+                                                         ": " + why +
+                                                         ". Point the pool at a CUDA-enabled build (ortLibraryPath or "
+                                                         "INFERENCE_POOL_ORT_LIBRARY) or use executionProvider 'cpu'.");
+  }
+}
+
+Pipeline::~Pipeline() {
+  MarkClosing();
+  Close(true);
+}
+
+StageLinks Pipeline::Links() {
+  StageLinks links;
+  links.preprocess = [this](Request* r) { preprocess_->Push(r); };
+  links.postprocess = [this](Request* r) { postprocess_->Push(r); };
+  links.complete = [this](Request* r) { Complete(r); };
+  links.closing = [this] { return closing(); };
+  return links;
+}
+
+std::shared_ptr<ModelRunner> Pipeline::LoadModel(const ModelSpec& spec) {
+  {
+    std::shared_lock<std::shared_mutex> lock(modelsMutex_);
+    if (models_.count(spec.id)) throw PoolError(ErrorCode::kInvalidArgument, "a model '" + spec.id + "' is already loaded");
+  }
+  ModelSpec resolved = spec;
+  if (resolved.maxBatchSize <= 0) resolved.maxBatchSize = config_.maxBatchSize;
+  auto model = Model::Load(runtime_, resolved, config_.session);
+  // Enough tensor slots for two full batches per instance, and one per preprocess thread beyond a batch.
+  int perRound = model->maxBatchSize() * model->instanceCount();
+  int slots = std::max(2 * perRound, perRound + config_.preprocessThreads);
+  auto delay = std::chrono::microseconds(int64_t(config_.maxQueueDelayMs * 1000.0));
+  auto runner = std::make_shared<ModelRunner>(std::move(model), delay, slots, Links());
+  runner->SetHeld(held_.load());
+  std::unique_lock<std::shared_mutex> lock(modelsMutex_);
+  if (closing()) throw PoolError(ErrorCode::kPoolClosed, "the pool is closed");
+  if (models_.count(spec.id)) throw PoolError(ErrorCode::kInvalidArgument, "a model '" + spec.id + "' is already loaded");
+  runner->Start();
+  models_[spec.id] = runner;
+  return runner;
+}
+
+std::shared_ptr<ModelRunner> Pipeline::FindModel(const std::string& id) {
+  std::shared_lock<std::shared_mutex> lock(modelsMutex_);
+  auto it = models_.find(id);
+  return it == models_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<ModelRunner> Pipeline::DetachModel(const std::string& id) {
+  std::unique_lock<std::shared_mutex> lock(modelsMutex_);
+  auto it = models_.find(id);
+  if (it == models_.end()) throw PoolError(ErrorCode::kModelNotFound, "no model '" + id + "' is loaded");
+  auto runner = it->second;
+  models_.erase(it);
+  return runner;
+}
+
+void Pipeline::Submit(Request* request, const std::string& modelId) {
+  if (closing()) throw PoolError(ErrorCode::kPoolClosed, "the pool is closed");
+  auto runner = FindModel(modelId);
+  if (!runner) throw PoolError(ErrorCode::kModelNotFound, "no model '" + modelId + "' is loaded");
+  if (inflight_.load(std::memory_order_relaxed) >= config_.maxQueueSize) {
+    throw PoolError(ErrorCode::kQueueFull,
+                    "the pool already holds " + std::to_string(config_.maxQueueSize) + " requests (maxQueueSize)");
+  }
+  inflight_.fetch_add(1, std::memory_order_relaxed);
+  request->runner = runner;
+  request->times.submitted = Clock::now();
+  runner->Admit(request);
+}
+
+void Pipeline::PreprocessOne(Request* r) {
+  ModelRunner& runner = *r->runner;
+  if (closing()) return runner.FailAndPump(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+  if (r->cancelled.load(std::memory_order_relaxed)) return runner.FailAndPump(r, ErrorCode::kAborted, "the request was aborted");
+  thread_local cv::Mat scratch;  // this thread's resize buffer, reused from request to request
+  r->times.preprocessStart = Clock::now();
+  try {
+    const PreprocessSpec& spec = runner.model().preprocess();
+    DecodeOptions options;
+    options.maxPixels = config_.maxImagePixels;
+    options.targetWidth = spec.width;
+    options.targetHeight = spec.height;
+    DecodedImage image = DecodeImage(r->image, options);
+    r->originalWidth = image.originalWidth;
+    r->originalHeight = image.originalHeight;
+    r->transform = PreprocessInto(image, spec, runner.normalizeTable(), runner.SlotData(r->slot), scratch);
+  } catch (const PoolError& e) {
+    return runner.FailAndPump(r, e.code(), e.what());
+  } catch (const cv::Exception& e) {
+    return runner.FailAndPump(r, ErrorCode::kInvalidImage, std::string("cannot preprocess image: ") + e.what());
+  } catch (const std::exception& e) {
+    return runner.FailAndPump(r, ErrorCode::kInferenceFailed, std::string("preprocessing failed: ") + e.what());
+  }
+  r->times.preprocessEnd = Clock::now();
+  runner.Ready(r);
+}
+
+void Pipeline::PostprocessOne(Request* r) {
+  r->times.postprocessStart = Clock::now();
+  if (r->cancelled.load(std::memory_order_relaxed)) {
+    r->Fail(ErrorCode::kAborted, "the request was aborted");
+  } else {
+    try {
+      const Model& model = r->runner->model();
+      switch (model.spec().task) {
+        case Task::kClassification: PostprocessClassification(*r, model); break;
+        default: throw PoolError(ErrorCode::kInvalidArgument, "this task is not supported yet");
+      }
+    } catch (const PoolError& e) {
+      r->Fail(e.code(), e.what());
+    } catch (const std::exception& e) {
+      r->Fail(ErrorCode::kInferenceFailed, std::string("postprocessing failed: ") + e.what());
+    }
+  }
+  r->batch.reset();  // the last request of a batch frees its outputs here
+  r->times.postprocessEnd = Clock::now();
+  Complete(r);
+}
+
+void Pipeline::Complete(Request* r) {
+  std::shared_ptr<ModelRunner> runner = r->runner;  // r may be freed once it is in the queue
+  if (r->failed) {
+    runner->stats().AddFailed();
+  } else {
+    const RequestTimes& t = r->times;
+    runner->stats().AddCompleted(Micros(t.submitted, t.preprocessStart) + Micros(t.preprocessEnd, t.inferenceStart) +
+                                     Micros(t.inferenceEnd, t.postprocessStart),
+                                 Micros(t.preprocessStart, t.preprocessEnd), Micros(t.inferenceStart, t.inferenceEnd),
+                                 Micros(t.postprocessStart, t.postprocessEnd));
+  }
+  inflight_.fetch_sub(1, std::memory_order_relaxed);
+  completed_.enqueue(r);
+  // One wake-up per empty-to-non-empty transition; the drain clears the flag before it takes.
+  if (!wakeScheduled_.exchange(true, std::memory_order_acq_rel)) wake_();
+  runner->OnCompleted();
+}
+
+size_t Pipeline::DrainCompleted(Request** out, size_t max) {
+  wakeScheduled_.exchange(false, std::memory_order_acq_rel);
+  return completed_.try_dequeue_bulk(out, max);
+}
+
+void Pipeline::SetBatchingHeld(bool held) {
+  held_.store(held);
+  std::shared_lock<std::shared_mutex> lock(modelsMutex_);
+  for (auto& [id, runner] : models_) runner->SetHeld(held);
+}
+
+std::vector<std::pair<std::string, ModelStatsSnapshot>> Pipeline::Stats() {
+  std::vector<std::pair<std::string, ModelStatsSnapshot>> out;
+  std::shared_lock<std::shared_mutex> lock(modelsMutex_);
+  for (auto& [id, runner] : models_) {
+    ModelStatsSnapshot s = runner->stats().Snapshot();
+    s.waiting = runner->waiting();
+    s.prepared = runner->prepared();
+    out.emplace_back(id, std::move(s));
+  }
+  return out;
+}
+
+void Pipeline::Close(bool terminate) {
+  std::lock_guard<std::mutex> closeLock(closeMutex_);
+  if (closed_) return;
+  closed_ = true;
+  MarkClosing();
+  std::vector<std::shared_ptr<ModelRunner>> runners;
+  {
+    std::unique_lock<std::shared_mutex> lock(modelsMutex_);
+    for (auto& [id, runner] : models_) runners.push_back(runner);
+    models_.clear();
+  }
+  auto failLeftovers = [this] {
+    Request* r;
+    while (preprocess_->TryPop(r)) {
+      if (r != nullptr) r->runner->Fail(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+    }
+  };
+  if (terminate) {
+    for (auto& runner : runners) runner->Terminate();
+  }
+  // Upstream first, so that nothing flows into a stage that has already stopped.
+  preprocess_->Stop();
+  failLeftovers();
+  for (auto& runner : runners) runner->Stop();
+  failLeftovers();  // what a runner's last admission round pushed
+  postprocess_->Stop();
+  Request* r;
+  while (postprocess_->TryPop(r)) {
+    if (r != nullptr) PostprocessOne(r);
+  }
+}
+
+}  // namespace ip

@@ -1,0 +1,64 @@
+// One inference request as it moves through the stages. Stages pass it by pointer; exactly one
+// stage owns it at a time, so its fields need no locks (only `cancelled` is touched from outside).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/errors.h"
+#include "core/image_input.h"
+#include "core/preprocess.h"
+#include "core/result.h"
+
+namespace ip {
+
+class ModelRunner;
+struct BatchOutput;
+
+using Clock = std::chrono::steady_clock;
+
+struct RequestOptions {
+  int topK = 5;
+};
+
+struct RequestTimes {
+  Clock::time_point submitted, preprocessStart, preprocessEnd, inferenceStart, inferenceEnd, postprocessStart,
+      postprocessEnd;
+};
+
+struct Request {
+  uint64_t id = 0;
+  ImageInput image;  // borrowed; the binding keeps its bytes alive until completion
+  RequestOptions options;
+  std::shared_ptr<ModelRunner> runner;  // keeps the model alive while this request needs it
+
+  // Set by preprocessing.
+  int slot = -1;  // the model's tensor slot holding this request's input, until the batcher copies it
+  ImageTransform transform;
+  int originalWidth = 0, originalHeight = 0;
+
+  // Set by inference.
+  std::shared_ptr<BatchOutput> batch;  // shared by the batch; freed when its last request is done
+  int batchIndex = 0;
+  int batchSize = 0;
+
+  // Set by postprocessing, or by whichever stage failed it.
+  Result result;
+  bool failed = false;
+  ErrorCode errorCode = ErrorCode::kInferenceFailed;
+  std::string errorMessage;
+
+  std::atomic<bool> cancelled{false};
+  RequestTimes times;
+
+  void Fail(ErrorCode code, std::string message) {
+    failed = true;
+    errorCode = code;
+    errorMessage = std::move(message);
+  }
+};
+
+}  // namespace ip

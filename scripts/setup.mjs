@@ -1,0 +1,54 @@
+// Everything a fresh checkout needs before the demo or the tests, done only where missing:
+// Debian packages and ONNX Runtime's headers, `npm ci`, the native build, the generated models.
+// Used by `npm test` and `npm run demo`; says what it is doing.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { ensureSystemDeps } from './system-deps.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const log = (msg) => process.stderr.write(`[setup] ${msg}\n`);
+
+const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0);
+
+function newestIn(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestIn(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function run(cmd, args, env = {}) {
+  log(`$ ${cmd} ${args.join(' ')}`);
+  execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+}
+
+try {
+  const include = ensureSystemDeps();
+
+  const installed = join(root, 'node_modules', '.package-lock.json');
+  if (mtime(installed) < mtime(join(root, 'package-lock.json'))) {
+    // onnxruntime-node's postinstall would fetch CUDA files from a feed outside the npm registry;
+    // the CPU library it ships is all this needs (GPU users: see the README).
+    log('installing npm dependencies (npm ci; this also builds the addon)');
+    run('npm', ['ci', '--no-audit', '--no-fund'], { ONNXRUNTIME_NODE_INSTALL: 'skip' });
+  }
+
+  const addon = join(root, 'build', 'Release', 'inference_pool.node');
+  const sources = Math.max(newestIn(join(root, 'native')), mtime(join(root, 'CMakeLists.txt')));
+  if (mtime(addon) < sources) {
+    log('building the native addon');
+    const { buildNative } = await import('./install.mjs');
+    buildNative({ includeDir: include });
+  }
+
+  log('generating models (models/generated/)');
+  run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/make-models.ts']);
+} catch (err) {
+  log(`set-up failed: ${err.message}`);
+  process.exit(1);
+}
