@@ -40,7 +40,7 @@ console.log(`ONNX Runtime ${pool.runtime.version} from ${pool.runtime.libraryPat
 
 console.log('\nClassification (colors):');
 for (const [name, bytes] of samples) {
-  const r = (await pool.infer(bytes, 'colors', { topK: 2 })) as ClassificationResult;
+  const r = await pool.infer<ClassificationResult>(bytes, 'colors', { topK: 2 });
   const second = r.predictions[1];
   console.log(
     `  ${name.padEnd(7)} → ${r.top.padEnd(8)} ${(r.confidence * 100).toFixed(1)}%` +

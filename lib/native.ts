@@ -27,6 +27,7 @@ export interface NativeModelSpec {
   mean?: number | number[];
   std?: number | number[];
   activation: 'auto' | 'softmax' | 'sigmoid' | 'none';
+  outputLayout: 'auto' | 'yolov8' | 'yolov11' | 'yolov5' | 'end-to-end';
   maxBatchSize?: number;
   instances: number;
 }
@@ -58,7 +59,14 @@ export interface NativeResult {
   batchSize: number;
   time: NativeTimes;
   scores: Float32Array;
-  top: number[];
+  /** Classification. */
+  top?: number[];
+  /** Detection. */
+  boxes?: Float32Array;
+  classIds?: Int32Array;
+  /** Segmentation: x, y pairs per instance. */
+  polygons?: Int32Array[];
+  masks?: { data: Uint8Array; width: number; height: number; left: number; top: number }[];
 }
 
 export interface NativeRawImage {
@@ -70,6 +78,15 @@ export interface NativeRawImage {
 
 export interface NativeRequestOptions {
   topK: number;
+  confidence?: number;
+  iouThreshold?: number;
+  classAgnosticNms?: boolean;
+  maxDetections?: number;
+  maxCandidates?: number;
+  classFilter?: number[];
+  maskDecodeMode?: string;
+  tradeoffFactor?: number;
+  returnMasks?: boolean;
 }
 
 export interface NativeModelStats {

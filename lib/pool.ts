@@ -3,9 +3,16 @@ import { availableParallelism } from 'node:os';
 import { classNamesFromMetadata } from './class-names.js';
 import { InferencePoolError, toPoolError } from './errors.js';
 import { loadBinding, resolveOrtLibrary } from './native.js';
-import type { NativeModelInfo, NativeModelSpec, NativePool, NativePoolConfig, NativeResult } from './native.js';
 import type {
-  ClassificationResult,
+  NativeModelInfo,
+  NativeModelSpec,
+  NativePool,
+  NativePoolConfig,
+  NativeRequestOptions,
+  NativeResult,
+} from './native.js';
+import { buildResult } from './results.js';
+import type {
   ImageInput,
   InferOptions,
   InferenceResult,
@@ -67,6 +74,7 @@ function nativeSpec(spec: ModelSpec): NativeModelSpec {
     mean: spec.mean,
     std: spec.std,
     activation: spec.activation ?? 'auto',
+    outputLayout: spec.outputLayout ?? 'auto',
     maxBatchSize: spec.maxBatchSize,
     instances: spec.instances ?? 1,
   };
@@ -99,28 +107,6 @@ function classCount(task: Task, info: NativeModelInfo): number | undefined {
   const shape = info.outputs[0]?.shape.slice(1) ?? [];
   if (shape.length === 0 || shape.some((d) => d < 0)) return undefined;
   return shape.reduce((a, b) => a * b, 1);
-}
-
-function className(model: ModelInfo, id: number): string {
-  return model.classNames[id] ?? String(id);
-}
-
-function classificationResult(model: ModelInfo, r: NativeResult): ClassificationResult {
-  let best = r.top[0];
-  if (best === undefined) {
-    best = 0;
-    for (let i = 1; i < r.scores.length; i++) if (r.scores[i]! > r.scores[best]!) best = i;
-  }
-  return {
-    task: 'classification',
-    image: { width: r.width, height: r.height },
-    predictions: r.top.map((id) => ({ class: className(model, id), class_id: id, confidence: r.scores[id]! })),
-    top: className(model, best),
-    confidence: r.scores[best] ?? 0,
-    scores: r.scores,
-    time: r.time,
-    batchSize: r.batchSize,
-  };
 }
 
 /**
@@ -197,16 +183,26 @@ export class InferencePool {
     }
   }
 
-  infer(image: ImageInput, modelId: string, options: InferOptions = {}): Promise<InferenceResult> {
+  /**
+   * Runs one image through a model. The result's type follows the model's task; name it as the type
+   * parameter (`infer<DetectionResult>(...)`) to skip narrowing on `result.task`.
+   */
+  infer<T extends InferenceResult = InferenceResult>(
+    image: ImageInput,
+    modelId: string,
+    options: InferOptions = {},
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(new InferencePoolError('POOL_CLOSED', 'the pool is closed'));
     const model = this.#models.get(modelId);
     if (!model) return Promise.reject(new InferencePoolError('MODEL_NOT_FOUND', `no model '${modelId}' is loaded`));
     if (options === null || typeof options !== 'object') {
       return Promise.reject(new InferencePoolError('INVALID_ARGUMENT', 'options must be an object'));
     }
-    const topK = options.topK ?? 5;
-    if (!Number.isInteger(topK) || topK < 0) {
-      return Promise.reject(new InferencePoolError('INVALID_ARGUMENT', 'topK must be a non-negative integer'));
+    let request: NativeRequestOptions;
+    try {
+      request = requestOptions(model, options);
+    } catch (error) {
+      return Promise.reject(toPoolError(error, 'INVALID_ARGUMENT'));
     }
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortError(signal));
@@ -214,12 +210,12 @@ export class InferencePool {
     const id = this.#nextId;
     this.#nextId = (this.#nextId + 1) >>> 0;
     try {
-      this.#native.submit(id, modelId, image, { topK });
+      this.#native.submit(id, modelId, image, request);
     } catch (error) {
       return Promise.reject(toPoolError(error, 'INVALID_ARGUMENT'));
     }
-    return new Promise<InferenceResult>((resolve, reject) => {
-      const pending: PendingRequest = { resolve, reject, model };
+    return new Promise<T>((resolve, reject) => {
+      const pending: PendingRequest = { resolve: resolve as (r: InferenceResult) => void, reject, model };
       if (signal) {
         pending.signal = signal;
         pending.onAbort = () => {
@@ -297,8 +293,37 @@ export class InferencePool {
       pending.reject(toPoolError(error ?? new Error('no result')));
       return;
     }
-    pending.resolve(classificationResult(pending.model, result));
+    pending.resolve(buildResult(pending.model, result));
   }
+}
+
+/** The request's options as the native layer takes them; class names in `classFilter` become ids. */
+function requestOptions(model: ModelInfo, options: InferOptions): NativeRequestOptions {
+  const topK = options.topK ?? 5;
+  if (!Number.isInteger(topK) || topK < 0) {
+    throw new InferencePoolError('INVALID_ARGUMENT', 'topK must be a non-negative integer');
+  }
+  const out: NativeRequestOptions = { topK };
+  if (model.task === 'classification') return out;
+  const { classFilter } = options;
+  if (classFilter !== undefined) {
+    if (!Array.isArray(classFilter)) throw new InferencePoolError('INVALID_ARGUMENT', 'classFilter must be an array');
+    out.classFilter = classFilter.map((c) => {
+      if (typeof c === 'number') return c;
+      if (typeof c !== 'string')
+        throw new InferencePoolError('INVALID_ARGUMENT', 'classFilter holds class names or ids');
+      return model.classNames.indexOf(c); // -1 for a name the model does not have: matches nothing
+    });
+  }
+  out.confidence = options.confidence;
+  out.iouThreshold = options.iouThreshold;
+  out.classAgnosticNms = options.classAgnosticNms;
+  out.maxDetections = options.maxDetections;
+  out.maxCandidates = options.maxCandidates;
+  out.maskDecodeMode = options.maskDecodeMode;
+  out.tradeoffFactor = options.tradeoffFactor;
+  out.returnMasks = options.returnMasks;
+  return out;
 }
 
 function abortError(signal: AbortSignal): InferencePoolError {

@@ -22,6 +22,8 @@ export interface ModelSpec {
   std?: number | [number, number, number];
   /** Applied to classifier outputs. Default: softmax, unless the outputs already are probabilities. */
   activation?: 'softmax' | 'sigmoid' | 'none';
+  /** Detection head layout; default: detected from the output shapes and metadata. */
+  outputLayout?: 'yolov8' | 'yolov11' | 'yolov5' | 'end-to-end';
   /** Largest batch for this model; default the pool's maxBatchSize. A model whose batch dimension is fixed uses that. */
   maxBatchSize?: number;
   /** Sessions of this model fed by its one batcher; each batch goes to whichever is free. Default 1. */
@@ -67,6 +69,24 @@ export type ImageInput = Uint8Array | RawImage;
 export interface InferOptions {
   /** Classification: how many classes `predictions` lists. Default 5. */
   topK?: number;
+  /** Detection: candidates scoring below are dropped. Default 0.4. */
+  confidence?: number;
+  /** Detection: NMS drops a box overlapping a better one by more than this IoU. Default 0.3. */
+  iouThreshold?: number;
+  /** Detection: NMS across classes instead of per class. Default false. */
+  classAgnosticNms?: boolean;
+  /** Detection: at most this many predictions. Default 300. */
+  maxDetections?: number;
+  /** Detection: only the best this many candidates enter NMS. Default 3000. */
+  maxCandidates?: number;
+  /** Detection: keep only these classes (names, or ids). */
+  classFilter?: (string | number)[];
+  /** Segmentation: 'accurate' (input resolution), 'fast' (prototype resolution) or 'tradeoff' (between). Default 'accurate'. */
+  maskDecodeMode?: 'accurate' | 'fast' | 'tradeoff';
+  /** Segmentation, 'tradeoff' mode: 0 = prototype resolution … 1 = input resolution. Default 0. */
+  tradeoffFactor?: number;
+  /** Segmentation: also return each instance's mask bitmap. Default false. */
+  returnMasks?: boolean;
   /** Aborting rejects the request with ABORTED; work not yet started for it is skipped. */
   signal?: AbortSignal;
 }
@@ -101,7 +121,52 @@ export interface ClassificationResult {
   batchSize: number;
 }
 
-export type InferenceResult = ClassificationResult;
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface DetectionPrediction {
+  /** Box centre, original-image pixels. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  confidence: number;
+  class: string;
+  class_id: number;
+  /** A UUID. */
+  detection_id: string;
+  /** Segmentation: the outer polygon of the instance mask, original-image pixels. */
+  points?: Point[];
+}
+
+/** One instance's mask cropped to its box: `data[y * width + x]` is 1 inside the instance, 0 outside. */
+export interface InstanceMask {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Position of the bitmap's top-left pixel in the original image. */
+  left: number;
+  top: number;
+}
+
+export interface DetectionResult {
+  task: 'object-detection' | 'instance-segmentation';
+  image: { width: number; height: number };
+  /** Best first. */
+  predictions: DetectionPrediction[];
+  /** n × 4: x1, y1, x2, y2 in original-image pixels, zero-copy. */
+  boxes: Float32Array;
+  scores: Float32Array;
+  classIds: Int32Array;
+  /** Segmentation with `returnMasks: true`: one per prediction. */
+  masks?: InstanceMask[];
+  time: Timings;
+  batchSize: number;
+}
+
+export type InferenceResult = ClassificationResult | DetectionResult;
 
 export interface ModelInfo {
   id: string;

@@ -150,6 +150,18 @@ ip::ModelSpec ReadModelSpec(const Napi::Object& o) {
   } else {
     ThrowInvalidArgument(o.Env(), "activation must be 'softmax', 'sigmoid' or 'none', got '" + activation + "'");
   }
+  std::string layout = String(o, "outputLayout", "auto");
+  if (layout == "auto") {
+    s.outputLayout = ip::OutputLayout::kAuto;
+  } else if (layout == "yolov8" || layout == "yolov11") {
+    s.outputLayout = ip::OutputLayout::kYolov8;
+  } else if (layout == "yolov5") {
+    s.outputLayout = ip::OutputLayout::kYolov5;
+  } else if (layout == "end-to-end") {
+    s.outputLayout = ip::OutputLayout::kEndToEnd;
+  } else {
+    ThrowInvalidArgument(o.Env(), "outputLayout must be 'yolov8', 'yolov11', 'yolov5' or 'end-to-end', got '" + layout + "'");
+  }
   s.maxBatchSize = Integer(o, "maxBatchSize", 0, 0, 4096);
   s.instances = Integer(o, "instances", 1, 1, 64);
   return s;
@@ -161,6 +173,33 @@ ip::RequestOptions ReadRequestOptions(const Napi::Value& value) {
   if (!value.IsObject()) ThrowInvalidArgument(value.Env(), "options must be an object");
   Napi::Object o = value.As<Napi::Object>();
   r.topK = Integer(o, "topK", r.topK, 0, 1 << 24);
+  r.confidence = float(Number(o, "confidence", r.confidence, 0, 1));
+  r.iouThreshold = float(Number(o, "iouThreshold", r.iouThreshold, 0, 1));
+  if (Has(o, "classAgnosticNms")) r.classAgnosticNms = o.Get("classAgnosticNms").ToBoolean().Value();
+  r.maxDetections = Integer(o, "maxDetections", r.maxDetections, 0, 1 << 24);
+  r.maxCandidates = Integer(o, "maxCandidates", r.maxCandidates, 0, 1 << 24);
+  if (Has(o, "classFilter")) {
+    Napi::Value v = o.Get("classFilter");
+    if (!v.IsArray()) ThrowInvalidArgument(o.Env(), "classFilter must be an array of class ids");
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value e = a.Get(i);
+      if (!e.IsNumber()) ThrowInvalidArgument(o.Env(), "classFilter must hold class ids");
+      r.classFilter.push_back(e.As<Napi::Number>().Int32Value());
+    }
+  }
+  std::string mode = String(o, "maskDecodeMode", "accurate");
+  if (mode == "accurate") {
+    r.maskDecodeMode = ip::MaskDecodeMode::kAccurate;
+  } else if (mode == "fast") {
+    r.maskDecodeMode = ip::MaskDecodeMode::kFast;
+  } else if (mode == "tradeoff") {
+    r.maskDecodeMode = ip::MaskDecodeMode::kTradeoff;
+  } else {
+    ThrowInvalidArgument(o.Env(), "maskDecodeMode must be 'accurate', 'fast' or 'tradeoff', got '" + mode + "'");
+  }
+  r.tradeoffFactor = float(Number(o, "tradeoffFactor", r.tradeoffFactor, 0, 1));
+  if (Has(o, "returnMasks")) r.returnMasks = o.Get("returnMasks").ToBoolean().Value();
   return r;
 }
 

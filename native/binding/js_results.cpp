@@ -1,5 +1,8 @@
 #include "binding/js_results.h"
 
+#include "core/model_runner.h"
+
+#include <algorithm>
 #include <cstring>
 
 namespace ipjs {
@@ -57,12 +60,45 @@ Napi::Object MakeResult(Napi::Env env, ip::Request& r) {
   time.Set("total", Ms(t.submitted, t.postprocessEnd));
   o.Set("time", time);
 
-  ip::ClassificationResult& c = r.result.classification;
-  size_t classes = c.scores.size;
-  o.Set("scores", Napi::Float32Array::New(env, classes, ToArrayBuffer(env, c.scores), 0));
-  Napi::Array top = Napi::Array::New(env, c.topIds.size());
-  for (size_t i = 0; i < c.topIds.size(); ++i) top.Set(uint32_t(i), c.topIds[i]);
-  o.Set("top", top);
+  if (r.runner->model().spec().task == ip::Task::kClassification) {
+    ip::ClassificationResult& c = r.result.classification;
+    size_t classes = c.scores.size;
+    o.Set("scores", Napi::Float32Array::New(env, classes, ToArrayBuffer(env, c.scores), 0));
+    Napi::Array top = Napi::Array::New(env, c.topIds.size());
+    for (size_t i = 0; i < c.topIds.size(); ++i) top.Set(uint32_t(i), c.topIds[i]);
+    o.Set("top", top);
+    return o;
+  }
+  ip::DetectionResult& d = r.result.detection;
+  size_t n = d.scores.size;
+  o.Set("boxes", Napi::Float32Array::New(env, n * 4, ToArrayBuffer(env, d.boxes), 0));
+  o.Set("scores", Napi::Float32Array::New(env, n, ToArrayBuffer(env, d.scores), 0));
+  o.Set("classIds", Napi::Int32Array::New(env, n, ToArrayBuffer(env, d.classIds), 0));
+  if (r.runner->model().spec().task == ip::Task::kInstanceSegmentation) {
+    Napi::Array polygons = Napi::Array::New(env, d.polygons.size());
+    for (size_t i = 0; i < d.polygons.size(); ++i) {
+      const auto& poly = d.polygons[i];
+      Napi::Int32Array points = Napi::Int32Array::New(env, poly.size());
+      std::copy(poly.begin(), poly.end(), points.Data());
+      polygons.Set(uint32_t(i), points);
+    }
+    o.Set("polygons", polygons);
+    if (r.options.returnMasks) {
+      Napi::Array masks = Napi::Array::New(env, d.masks.size());
+      for (size_t i = 0; i < d.masks.size(); ++i) {
+        ip::InstanceMask& m = d.masks[i];
+        Napi::Object mask = Napi::Object::New(env);
+        size_t bytes = m.data.size;
+        mask.Set("data", Napi::Uint8Array::New(env, bytes, ToArrayBuffer(env, m.data), 0));
+        mask.Set("width", m.width);
+        mask.Set("height", m.height);
+        mask.Set("left", m.left);
+        mask.Set("top", m.top);
+        masks.Set(uint32_t(i), mask);
+      }
+      o.Set("masks", masks);
+    }
+  }
   return o;
 }
 

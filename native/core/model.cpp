@@ -1,5 +1,6 @@
 #include "core/model.h"
 
+#include <algorithm>
 #include <regex>
 
 #include "core/errors.h"
@@ -107,6 +108,15 @@ std::unique_ptr<Model> Model::Load(OrtRuntime& runtime, const ModelSpec& spec, c
     throw PoolError(ErrorCode::kModelLoadFailed, "cannot read " + Where(spec) + ": " + e.what());
   }
   for (auto& out : model->outputs_) model->outputNamePtrs_.push_back(out.name.c_str());
+  if (auto it = model->metadata_.find("end2end"); it != model->metadata_.end()) {
+    model->endToEndHint_ = it->second == "True" || it->second == "true" || it->second == "1";
+  }
+  if (auto it = model->metadata_.find("names"); it != model->metadata_.end()) {
+    static const std::regex kEntry(R"((\d+)\s*:)");
+    for (auto m = std::sregex_iterator(it->second.begin(), it->second.end(), kEntry); m != std::sregex_iterator(); ++m) {
+      model->classCountHint_ = std::max(model->classCountHint_, std::stoi((*m)[1]) + 1);
+    }
+  }
 
   // Input layout: [N, 3, H, W] or [N, H, W, 3].
   const auto& shape = model->input_.shape;

@@ -17,6 +17,8 @@ namespace ip {
 enum class Task { kClassification, kObjectDetection, kInstanceSegmentation };
 enum class Activation { kAuto, kSoftmax, kSigmoid, kNone };
 enum class ExecutionProvider { kCpu, kCuda };
+// How a detector's first output is laid out; kAuto decides from its shape and metadata.
+enum class OutputLayout { kAuto, kYolov8, kYolov5, kEndToEnd };
 
 struct ModelSpec {
   std::string id;
@@ -29,6 +31,7 @@ struct ModelSpec {
   float mean[3] = {0.f, 0.f, 0.f};
   float std[3] = {1.f, 1.f, 1.f};
   Activation activation = Activation::kAuto;
+  OutputLayout outputLayout = OutputLayout::kAuto;
   int maxBatchSize = 8;
   int instances = 1;
 };
@@ -62,6 +65,10 @@ class Model {
   Ort::Session& session(int instance) { return *sessions_[instance]; }
   const char* inputName() const { return input_.name.c_str(); }
   const std::vector<const char*>& outputNames() const { return outputNamePtrs_; }
+  // From the metadata: whether the exporter marked the model end-to-end (NMS inside), and how many
+  // class names it lists (0 when none).
+  bool endToEndHint() const { return endToEndHint_; }
+  int classCountHint() const { return classCountHint_; }
 
  private:
   ModelSpec spec_;
@@ -70,6 +77,8 @@ class Model {
   std::vector<TensorInfo> outputs_;
   std::vector<const char*> outputNamePtrs_;
   std::map<std::string, std::string> metadata_;
+  bool endToEndHint_ = false;
+  int classCountHint_ = 0;
   int maxBatchSize_ = 1;
   int fixedBatch_ = 0;
   std::vector<std::unique_ptr<Ort::Session>> sessions_;

@@ -4,6 +4,7 @@
 
 #include "core/classification.h"
 #include "core/decode.h"
+#include "core/detection.h"
 #include "core/preprocess.h"
 
 namespace ip {
@@ -148,7 +149,8 @@ void Pipeline::PostprocessOne(Request* r) {
       const Model& model = r->runner->model();
       switch (model.spec().task) {
         case Task::kClassification: PostprocessClassification(*r, model); break;
-        default: throw PoolError(ErrorCode::kInvalidArgument, "this task is not supported yet");
+        case Task::kObjectDetection:
+        case Task::kInstanceSegmentation: PostprocessDetection(*r, model); break;
       }
     } catch (const PoolError& e) {
       r->Fail(e.code(), e.what());

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/errors.h"
 #include "core/image_input.h"
@@ -20,8 +21,20 @@ struct BatchOutput;
 
 using Clock = std::chrono::steady_clock;
 
+enum class MaskDecodeMode { kAccurate, kFast, kTradeoff };
+
+// Per-request options, gathered on the JS thread; names and defaults follow Roboflow's.
 struct RequestOptions {
-  int topK = 5;
+  int topK = 5;  // classification
+  float confidence = 0.4f;
+  float iouThreshold = 0.3f;
+  bool classAgnosticNms = false;
+  int maxDetections = 300;
+  int maxCandidates = 3000;      // best-scoring candidates kept for NMS
+  std::vector<int> classFilter;  // class ids to keep; empty keeps all
+  MaskDecodeMode maskDecodeMode = MaskDecodeMode::kAccurate;
+  float tradeoffFactor = 0.0f;  // 0 = prototype resolution, 1 = input resolution
+  bool returnMasks = false;
 };
 
 struct RequestTimes {

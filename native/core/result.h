@@ -25,8 +25,25 @@ struct ClassificationResult {
   std::vector<int32_t> topIds;   // top-K class ids, best first
 };
 
+// One instance's mask in original-image pixels, cropped to its box: 1 inside, 0 outside.
+struct InstanceMask {
+  OwnedArray<uint8_t> data;
+  int width = 0, height = 0;
+  int left = 0, top = 0;
+};
+
+struct DetectionResult {
+  OwnedArray<float> boxes;      // n x 4: x1, y1, x2, y2 in original-image pixels, clipped to the image
+  OwnedArray<float> scores;     // n
+  OwnedArray<int32_t> classIds; // n
+  // Segmentation only: each instance's mask and the outer polygon of it (x, y pairs, original pixels).
+  std::vector<InstanceMask> masks;
+  std::vector<std::vector<int32_t>> polygons;
+};
+
 struct Result {
   ClassificationResult classification;
+  DetectionResult detection;
 };
 
 }  // namespace ip

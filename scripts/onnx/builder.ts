@@ -69,7 +69,7 @@ function rawBytes(
 /** A float32 tensor (for initializers, Constant nodes, tensor attributes). */
 export function floatTensor(dims: number[], data: ArrayLike<number>, name = ''): TensorProto {
   checkSize(dims, data.length);
-  const rawData = rawBytes(data, 4, (v, i) => v.setFloat32(i * 4, data[i], true));
+  const rawData = rawBytes(data, 4, (v, i) => v.setFloat32(i * 4, data[i]!, true));
   return onnx.TensorProto.create({ name, dims: [...dims], dataType: DATA_TYPES.float32, rawData });
 }
 
@@ -77,7 +77,7 @@ export function floatTensor(dims: number[], data: ArrayLike<number>, name = ''):
 export function int64Tensor(dims: number[], data: ArrayLike<number> | BigInt64Array, name = ''): TensorProto {
   checkSize(dims, data.length);
   const big = data instanceof BigInt64Array ? data : BigInt64Array.from(Array.from(data, (x) => BigInt(x)));
-  const rawData = rawBytes(big, 8, (v, i) => v.setBigInt64(i * 8, big[i], true));
+  const rawData = rawBytes(big, 8, (v, i) => v.setBigInt64(i * 8, big[i]!, true));
   return onnx.TensorProto.create({ name, dims: [...dims], dataType: DATA_TYPES.int64, rawData });
 }
 
@@ -218,7 +218,7 @@ export class GraphBuilder {
     opts: Omit<NodeOptions, 'outputs'> & { output?: string } = {},
   ): string {
     const { output, ...rest } = opts;
-    return this.node(opType, inputs, attrs, { ...rest, outputs: output === undefined ? 1 : [output] })[0];
+    return this.node(opType, inputs, attrs, { ...rest, outputs: output === undefined ? 1 : [output] })[0]!;
   }
 
   toProto(): OnnxTypes.ModelProto {

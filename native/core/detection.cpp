@@ -1,0 +1,244 @@
+#include "core/detection.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/errors.h"
+#include "core/masks.h"
+#include "core/model_runner.h"
+
+namespace ip {
+namespace {
+
+bool Allowed(const std::vector<uint8_t>& filter, int classId) {
+  return filter.empty() || (classId >= 0 && size_t(classId) < filter.size() && filter[classId]);
+}
+
+std::vector<uint8_t> FilterTable(const RequestOptions& options, int numClasses) {
+  std::vector<uint8_t> table;
+  if (options.classFilter.empty()) return table;
+  int size = numClasses;
+  if (size <= 0) {  // an end-to-end model without names: the filter's own ids bound it
+    for (int id : options.classFilter) size = std::max(size, id + 1);
+  }
+  table.assign(std::max(size, 1), 0);
+  for (int id : options.classFilter) {
+    if (id >= 0 && id < size) table[id] = 1;
+  }
+  return table;
+}
+
+// [channels, anchors]: rows are cx, cy, w, h, class scores..., mask coefficients...
+// Scans class rows contiguously (cache friendly) keeping each anchor's best allowed class.
+void DecodeYolov8(const HeadView& h, const RequestOptions& o, const std::vector<uint8_t>& filter,
+                  std::vector<Candidate>& out) {
+  const int A = h.anchors;
+  std::vector<float> best(A, -1.f);
+  std::vector<int> bestClass(A, -1);
+  for (int c = 0; c < h.numClasses; ++c) {
+    if (!Allowed(filter, c)) continue;
+    const float* row = h.data + size_t(4 + c) * A;
+    for (int a = 0; a < A; ++a) {
+      if (row[a] > best[a]) {
+        best[a] = row[a];
+        bestClass[a] = c;
+      }
+    }
+  }
+  const float* cx = h.data;
+  const float* cy = h.data + A;
+  const float* w = h.data + 2 * size_t(A);
+  const float* hh = h.data + 3 * size_t(A);
+  for (int a = 0; a < A; ++a) {
+    if (bestClass[a] < 0 || !(best[a] >= o.confidence)) continue;
+    float hw = w[a] * 0.5f, hh2 = hh[a] * 0.5f;
+    out.push_back({cx[a] - hw, cy[a] - hh2, cx[a] + hw, cy[a] + hh2, best[a], bestClass[a], a});
+  }
+}
+
+// [anchors, channels]: cx, cy, w, h, objectness, class scores..., mask coefficients...
+void DecodeYolov5(const HeadView& h, const RequestOptions& o, const std::vector<uint8_t>& filter,
+                  std::vector<Candidate>& out) {
+  for (int a = 0; a < h.anchors; ++a) {
+    const float* r = h.data + size_t(a) * h.channels;
+    float objectness = r[4];
+    if (!(objectness >= o.confidence)) continue;  // score = objectness x class score <= objectness
+    int bestClass = -1;
+    float best = -1.f;
+    for (int c = 0; c < h.numClasses; ++c) {
+      if (Allowed(filter, c) && r[5 + c] > best) {
+        best = r[5 + c];
+        bestClass = c;
+      }
+    }
+    float score = objectness * best;
+    if (bestClass < 0 || !(score >= o.confidence)) continue;
+    float hw = r[2] * 0.5f, hh = r[3] * 0.5f;
+    out.push_back({r[0] - hw, r[1] - hh, r[0] + hw, r[1] + hh, score, bestClass, a});
+  }
+}
+
+// [K, 6 (+ masks)]: x1, y1, x2, y2, score, class — already suppressed by the model.
+void DecodeEndToEnd(const HeadView& h, const RequestOptions& o, const std::vector<uint8_t>& filter,
+                    std::vector<Candidate>& out) {
+  for (int a = 0; a < h.anchors; ++a) {
+    const float* r = h.data + size_t(a) * h.channels;
+    int classId = int(std::lround(r[5]));
+    if (!(r[4] >= o.confidence) || !Allowed(filter, classId)) continue;
+    out.push_back({r[0], r[1], r[2], r[3], r[4], classId, a});
+  }
+}
+
+}  // namespace
+
+OutputLayout ResolveLayout(OutputLayout requested, int64_t d1, int64_t d2, int numMasks, bool endToEndHint,
+                           int classCountHint) {
+  OutputLayout layout = requested;
+  const int64_t nc = classCountHint, nm = numMasks;
+  if (layout == OutputLayout::kAuto) {
+    // Exact fits with the class count from the metadata first; then the shapes' usual proportions.
+    if (endToEndHint && d2 >= 6 + nm) {
+      layout = OutputLayout::kEndToEnd;
+    } else if (nc > 0 && d1 == 4 + nc + nm) {
+      layout = OutputLayout::kYolov8;
+    } else if (nc > 0 && d2 == 5 + nc + nm) {
+      layout = OutputLayout::kYolov5;
+    } else if (nc > 0 && d2 == 6 + nm) {
+      layout = OutputLayout::kEndToEnd;
+    } else if (endToEndHint && d2 >= 6 + numMasks) {
+      layout = OutputLayout::kEndToEnd;
+    } else if (d1 < d2) {
+      layout = OutputLayout::kYolov8;  // [4 + nc (+ nm), A]: far fewer channels than anchors
+    } else if (d2 == 6 + numMasks && d1 <= 1000) {
+      layout = OutputLayout::kEndToEnd;  // [K, 6 (+ nm)] with K a few hundred at most
+    } else {
+      layout = OutputLayout::kYolov5;
+    }
+  }
+  int64_t minimum = layout == OutputLayout::kYolov8 ? 5 + numMasks : layout == OutputLayout::kYolov5 ? 6 + numMasks : 6 + numMasks;
+  int64_t channels = layout == OutputLayout::kYolov8 ? d1 : d2;
+  if (channels < minimum) {
+    throw PoolError(ErrorCode::kInferenceFailed, "the detection output [N, " + std::to_string(d1) + ", " +
+                                                     std::to_string(d2) + "] does not fit the chosen layout");
+  }
+  return layout;
+}
+
+std::vector<Candidate> DecodeCandidates(const HeadView& head, const RequestOptions& options) {
+  std::vector<Candidate> out;
+  std::vector<uint8_t> filter = FilterTable(options, head.numClasses);
+  if (!options.classFilter.empty() && std::none_of(filter.begin(), filter.end(), [](uint8_t v) { return v; })) {
+    return out;  // a filter that names none of this model's classes keeps nothing
+  }
+  switch (head.layout) {
+    case OutputLayout::kYolov8: DecodeYolov8(head, options, filter, out); break;
+    case OutputLayout::kYolov5: DecodeYolov5(head, options, filter, out); break;
+    case OutputLayout::kEndToEnd: DecodeEndToEnd(head, options, filter, out); break;
+    case OutputLayout::kAuto: break;
+  }
+  KeepTopCandidates(out, options.maxCandidates);
+  return out;
+}
+
+void ReadMaskCoefficients(const HeadView& h, int anchor, float* out) {
+  switch (h.layout) {
+    case OutputLayout::kYolov8:
+      for (int k = 0; k < h.numMasks; ++k) out[k] = h.data[size_t(4 + h.numClasses + k) * h.anchors + anchor];
+      break;
+    case OutputLayout::kYolov5:
+      for (int k = 0; k < h.numMasks; ++k) out[k] = h.data[size_t(anchor) * h.channels + 5 + h.numClasses + k];
+      break;
+    case OutputLayout::kEndToEnd:
+      for (int k = 0; k < h.numMasks; ++k) out[k] = h.data[size_t(anchor) * h.channels + 6 + k];
+      break;
+    case OutputLayout::kAuto: break;
+  }
+}
+
+void PostprocessDetection(Request& request, const Model& model) {
+  const bool segment = model.spec().task == Task::kInstanceSegmentation;
+  const BatchOutput& batch = *request.batch;
+  // The head is the rank-3 output; a segmenter's prototypes are the rank-4 one.
+  const Ort::Value* head = nullptr;
+  const Ort::Value* protos = nullptr;
+  for (const Ort::Value& v : batch.values) {
+    size_t rank = v.GetTensorTypeAndShapeInfo().GetDimensionsCount();
+    if (rank == 3 && head == nullptr) head = &v;
+    if (rank == 4 && protos == nullptr) protos = &v;
+  }
+  if (head == nullptr) throw PoolError(ErrorCode::kInferenceFailed, "the detector has no [N, a, b] output");
+  if (segment && protos == nullptr) {
+    throw PoolError(ErrorCode::kInferenceFailed, "the segmenter has no [N, masks, h, w] prototype output");
+  }
+  auto headShape = head->GetTensorTypeAndShapeInfo().GetShape();
+  if (headShape[0] != batch.runSize) {
+    throw PoolError(ErrorCode::kInferenceFailed, "the detection output's first dimension is not the batch");
+  }
+  std::vector<int64_t> protoShape;
+  int numMasks = 0;
+  if (segment) {
+    protoShape = protos->GetTensorTypeAndShapeInfo().GetShape();
+    numMasks = int(protoShape[1]);
+  }
+  HeadView view;
+  view.layout = ResolveLayout(model.spec().outputLayout, headShape[1], headShape[2], numMasks, model.endToEndHint(),
+                              model.classCountHint());
+  const bool transposed = view.layout == OutputLayout::kYolov8;
+  view.anchors = int(transposed ? headShape[2] : headShape[1]);
+  view.channels = int(transposed ? headShape[1] : headShape[2]);
+  view.numMasks = numMasks;
+  view.numClasses = view.layout == OutputLayout::kYolov8   ? view.channels - 4 - numMasks
+                    : view.layout == OutputLayout::kYolov5 ? view.channels - 5 - numMasks
+                                                           : model.classCountHint();
+  view.data = head->GetTensorData<float>() + size_t(request.batchIndex) * view.anchors * view.channels;
+
+  const RequestOptions& o = request.options;
+  std::vector<Candidate> candidates = DecodeCandidates(view, o);
+  std::vector<Candidate> kept = view.layout == OutputLayout::kEndToEnd
+                                    ? std::vector<Candidate>(candidates.begin(),
+                                                             candidates.begin() + std::min<size_t>(candidates.size(),
+                                                                                                   size_t(std::max(o.maxDetections, 0))))
+                                    : NonMaxSuppression(std::move(candidates), o.iouThreshold, o.classAgnosticNms,
+                                                        o.maxDetections);
+
+  DetectionResult& r = request.result.detection;
+  const size_t n = kept.size();
+  r.boxes.Allocate(n * 4);
+  r.scores.Allocate(n);
+  r.classIds.Allocate(n);
+  const ImageTransform& t = request.transform;
+  const float W = float(request.originalWidth), H = float(request.originalHeight);
+  for (size_t i = 0; i < n; ++i) {
+    const Candidate& c = kept[i];
+    float* b = r.boxes.data.get() + 4 * i;
+    b[0] = std::clamp(float((c.x1 - t.padX) / t.scaleX), 0.f, W);
+    b[1] = std::clamp(float((c.y1 - t.padY) / t.scaleY), 0.f, H);
+    b[2] = std::clamp(float((c.x2 - t.padX) / t.scaleX), 0.f, W);
+    b[3] = std::clamp(float((c.y2 - t.padY) / t.scaleY), 0.f, H);
+    r.scores.data[i] = c.score;
+    r.classIds.data[i] = c.classId;
+  }
+
+  if (!segment) return;
+  ProtoView pv;
+  pv.nm = numMasks;
+  pv.ph = int(protoShape[2]);
+  pv.pw = int(protoShape[3]);
+  pv.data = protos->GetTensorData<float>() + size_t(request.batchIndex) * pv.nm * pv.ph * pv.pw;
+  MaskGeometry g;
+  g.inputWidth = model.preprocess().width;
+  g.inputHeight = model.preprocess().height;
+  g.originalWidth = request.originalWidth;
+  g.originalHeight = request.originalHeight;
+  g.transform = t;
+  std::vector<float> coefficients(numMasks);
+  r.masks.resize(n);
+  r.polygons.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    ReadMaskCoefficients(view, kept[i].anchor, coefficients.data());
+    DecodeInstanceMask(pv, coefficients.data(), r.boxes.data.get() + 4 * i, g, o.maskDecodeMode, o.tradeoffFactor,
+                       &r.masks[i], &r.polygons[i]);
+  }
+}
+
+}  // namespace ip
