@@ -125,8 +125,24 @@ export interface NativePool {
   runtime(): NativeRuntime;
 }
 
+export interface NativeDrawing {
+  instances: {
+    box: [number, number, number, number];
+    classId: number;
+    label: string;
+    polygon?: Int32Array;
+    mask?: { data: Uint8Array; width: number; height: number; left: number; top: number };
+  }[];
+  title?: string;
+}
+
 interface NativeBinding {
   NativePool: new (config: NativePoolConfig, onComplete: NativeCompletion) => NativePool;
+  annotate(
+    image: Uint8Array | NativeRawImage,
+    drawing: NativeDrawing,
+    options: { format: 'png' | 'jpeg'; quality: number },
+  ): Promise<Buffer>;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "binding/addon_data.h"
+#include "binding/annotate.h"
 #include "binding/native_pool.h"
 
 namespace ipjs {
@@ -15,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     for (NativePool* pool : pools) pool->Shutdown();
   });
   exports.Set("NativePool", NativePool::Define(env));
+  exports.Set("annotate", Napi::Function::New<AnnotateImage>(env, "annotate"));
   return exports;
 }
 

@@ -1,0 +1,47 @@
+import { toPoolError } from './errors.js';
+import { loadBinding } from './native.js';
+import type { NativeDrawing } from './native.js';
+import type { ImageInput, InferenceResult } from './types.js';
+
+export interface AnnotateOptions {
+  /** Default 'png'. */
+  format?: 'png' | 'jpeg';
+  /** JPEG quality, 1–100. Default 90. */
+  quality?: number;
+}
+
+/**
+ * Draws a result onto the image it came from (boxes, labels, mask overlays and polygons; a
+ * classifier's top class as a title) and returns the encoded PNG or JPEG bytes. Runs off the JS thread.
+ */
+export async function annotate(
+  image: ImageInput,
+  result: InferenceResult,
+  options: AnnotateOptions = {},
+): Promise<Buffer> {
+  const drawing: NativeDrawing = { instances: [] };
+  if (result.task === 'classification') {
+    drawing.title = `${result.top} ${(result.confidence * 100).toFixed(1)}%`;
+  } else {
+    result.predictions.forEach((p, i) => {
+      const b = result.boxes;
+      const instance: NativeDrawing['instances'][number] = {
+        box: [b[4 * i]!, b[4 * i + 1]!, b[4 * i + 2]!, b[4 * i + 3]!],
+        classId: p.class_id,
+        label: `${p.class} ${p.confidence.toFixed(2)}`,
+      };
+      if (p.points) instance.polygon = Int32Array.from(p.points.flatMap((q) => [q.x, q.y]));
+      const mask = result.masks?.[i];
+      if (mask) instance.mask = mask;
+      drawing.instances.push(instance);
+    });
+  }
+  try {
+    return await loadBinding().annotate(image, drawing, {
+      format: options.format ?? 'png',
+      quality: options.quality ?? 90,
+    });
+  } catch (error) {
+    throw toPoolError(error, 'INVALID_IMAGE');
+  }
+}
