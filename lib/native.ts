@@ -136,7 +136,36 @@ export interface NativeDrawing {
   title?: string;
 }
 
+/** Single stages as synchronous functions, for benchmarks and stage tests (not the serving path). */
+export interface NativeStages {
+  decode(
+    image: Uint8Array | NativeRawImage,
+    targetWidth?: number,
+    targetHeight?: number,
+  ): { width: number; height: number; decodedWidth: number; decodedHeight: number };
+  preprocess(
+    image: Uint8Array | NativeRawImage,
+    spec: { width: number; height: number; resize: 'stretch' | 'letterbox' },
+  ): Float32Array;
+  detect(
+    head: Float32Array,
+    headShape: number[],
+    protos: Float32Array | null,
+    protoShape: number[] | null,
+    geometry: {
+      inputWidth: number;
+      inputHeight: number;
+      originalWidth: number;
+      originalHeight: number;
+      resize: 'stretch' | 'letterbox';
+      segment: boolean;
+    },
+    options: Partial<NativeRequestOptions>,
+  ): Pick<NativeResult, 'boxes' | 'scores' | 'classIds' | 'polygons' | 'masks'>;
+}
+
 interface NativeBinding {
+  stages: NativeStages;
   NativePool: new (config: NativePoolConfig, onComplete: NativeCompletion) => NativePool;
   annotate(
     image: Uint8Array | NativeRawImage,

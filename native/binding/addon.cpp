@@ -4,6 +4,7 @@
 #include "binding/addon_data.h"
 #include "binding/annotate.h"
 #include "binding/native_pool.h"
+#include "binding/stage_functions.h"
 
 namespace ipjs {
 
@@ -16,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     for (NativePool* pool : pools) pool->Shutdown();
   });
   exports.Set("NativePool", NativePool::Define(env));
+  exports.Set("stages", MakeStageFunctions(env));
   exports.Set("annotate", Napi::Function::New<AnnotateImage>(env, "annotate"));
   return exports;
 }

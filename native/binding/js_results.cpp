@@ -45,6 +45,39 @@ Napi::Array ShapeArray(Napi::Env env, const std::vector<int64_t>& shape) {
 
 }  // namespace
 
+Napi::Object MakeDetectionObject(Napi::Env env, ip::DetectionResult& d, bool segment, bool withMasks) {
+  Napi::Object o = Napi::Object::New(env);
+  size_t n = d.scores.size;
+  o.Set("boxes", Napi::Float32Array::New(env, n * 4, ToArrayBuffer(env, d.boxes), 0));
+  o.Set("scores", Napi::Float32Array::New(env, n, ToArrayBuffer(env, d.scores), 0));
+  o.Set("classIds", Napi::Int32Array::New(env, n, ToArrayBuffer(env, d.classIds), 0));
+  if (!segment) return o;
+  Napi::Array polygons = Napi::Array::New(env, d.polygons.size());
+  for (size_t i = 0; i < d.polygons.size(); ++i) {
+    const auto& poly = d.polygons[i];
+    Napi::Int32Array points = Napi::Int32Array::New(env, poly.size());
+    std::copy(poly.begin(), poly.end(), points.Data());
+    polygons.Set(uint32_t(i), points);
+  }
+  o.Set("polygons", polygons);
+  if (withMasks) {
+    Napi::Array masks = Napi::Array::New(env, d.masks.size());
+    for (size_t i = 0; i < d.masks.size(); ++i) {
+      ip::InstanceMask& m = d.masks[i];
+      Napi::Object mask = Napi::Object::New(env);
+      size_t bytes = m.data.size;
+      mask.Set("data", Napi::Uint8Array::New(env, bytes, ToArrayBuffer(env, m.data), 0));
+      mask.Set("width", m.width);
+      mask.Set("height", m.height);
+      mask.Set("left", m.left);
+      mask.Set("top", m.top);
+      masks.Set(uint32_t(i), mask);
+    }
+    o.Set("masks", masks);
+  }
+  return o;
+}
+
 Napi::Object MakeResult(Napi::Env env, ip::Request& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("width", r.originalWidth);
@@ -69,35 +102,11 @@ Napi::Object MakeResult(Napi::Env env, ip::Request& r) {
     o.Set("top", top);
     return o;
   }
-  ip::DetectionResult& d = r.result.detection;
-  size_t n = d.scores.size;
-  o.Set("boxes", Napi::Float32Array::New(env, n * 4, ToArrayBuffer(env, d.boxes), 0));
-  o.Set("scores", Napi::Float32Array::New(env, n, ToArrayBuffer(env, d.scores), 0));
-  o.Set("classIds", Napi::Int32Array::New(env, n, ToArrayBuffer(env, d.classIds), 0));
-  if (r.runner->model().spec().task == ip::Task::kInstanceSegmentation) {
-    Napi::Array polygons = Napi::Array::New(env, d.polygons.size());
-    for (size_t i = 0; i < d.polygons.size(); ++i) {
-      const auto& poly = d.polygons[i];
-      Napi::Int32Array points = Napi::Int32Array::New(env, poly.size());
-      std::copy(poly.begin(), poly.end(), points.Data());
-      polygons.Set(uint32_t(i), points);
-    }
-    o.Set("polygons", polygons);
-    if (r.options.returnMasks) {
-      Napi::Array masks = Napi::Array::New(env, d.masks.size());
-      for (size_t i = 0; i < d.masks.size(); ++i) {
-        ip::InstanceMask& m = d.masks[i];
-        Napi::Object mask = Napi::Object::New(env);
-        size_t bytes = m.data.size;
-        mask.Set("data", Napi::Uint8Array::New(env, bytes, ToArrayBuffer(env, m.data), 0));
-        mask.Set("width", m.width);
-        mask.Set("height", m.height);
-        mask.Set("left", m.left);
-        mask.Set("top", m.top);
-        masks.Set(uint32_t(i), mask);
-      }
-      o.Set("masks", masks);
-    }
+  Napi::Object detection = MakeDetectionObject(env, r.result.detection,
+                                               r.runner->model().spec().task == ip::Task::kInstanceSegmentation,
+                                               r.options.returnMasks);
+  for (const auto& key : {"boxes", "scores", "classIds", "polygons", "masks"}) {
+    if (detection.Has(key)) o.Set(key, detection.Get(key));
   }
   return o;
 }

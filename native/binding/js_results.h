@@ -10,6 +10,8 @@
 namespace ipjs {
 
 Napi::Object MakeResult(Napi::Env env, ip::Request& request);
+// boxes, scores, classIds (+ polygons, masks) of a detection result; takes its buffers.
+Napi::Object MakeDetectionObject(Napi::Env env, ip::DetectionResult& result, bool segment, bool withMasks);
 Napi::Object MakeModelInfo(Napi::Env env, const ip::Model& model);
 
 }  // namespace ipjs

@@ -155,59 +155,43 @@ void ReadMaskCoefficients(const HeadView& h, int anchor, float* out) {
   }
 }
 
-void PostprocessDetection(Request& request, const Model& model) {
-  const bool segment = model.spec().task == Task::kInstanceSegmentation;
-  const BatchOutput& batch = *request.batch;
-  // The head is the rank-3 output; a segmenter's prototypes are the rank-4 one.
-  const Ort::Value* head = nullptr;
-  const Ort::Value* protos = nullptr;
-  for (const Ort::Value& v : batch.values) {
-    size_t rank = v.GetTensorTypeAndShapeInfo().GetDimensionsCount();
-    if (rank == 3 && head == nullptr) head = &v;
-    if (rank == 4 && protos == nullptr) protos = &v;
-  }
-  if (head == nullptr) throw PoolError(ErrorCode::kInferenceFailed, "the detector has no [N, a, b] output");
-  if (segment && protos == nullptr) {
-    throw PoolError(ErrorCode::kInferenceFailed, "the segmenter has no [N, masks, h, w] prototype output");
-  }
-  auto headShape = head->GetTensorTypeAndShapeInfo().GetShape();
-  if (headShape[0] != batch.runSize) {
-    throw PoolError(ErrorCode::kInferenceFailed, "the detection output's first dimension is not the batch");
-  }
-  std::vector<int64_t> protoShape;
+void DecodeDetections(const DetectionInputs& in, const DetectionContext& ctx, const RequestOptions& o,
+                      const ImageTransform& t, int originalWidth, int originalHeight, DetectionResult* result) {
+  const auto& headShape = in.headShape;
+  if (headShape.size() != 3) throw PoolError(ErrorCode::kInferenceFailed, "the detection output is not [N, a, b]");
   int numMasks = 0;
-  if (segment) {
-    protoShape = protos->GetTensorTypeAndShapeInfo().GetShape();
-    numMasks = int(protoShape[1]);
+  if (ctx.segment) {
+    if (in.protos == nullptr || in.protoShape.size() != 4) {
+      throw PoolError(ErrorCode::kInferenceFailed, "the segmenter has no [N, masks, h, w] prototype output");
+    }
+    numMasks = int(in.protoShape[1]);
   }
   HeadView view;
-  view.layout = ResolveLayout(model.spec().outputLayout, headShape[1], headShape[2], numMasks, model.endToEndHint(),
-                              model.classCountHint());
+  view.layout = ResolveLayout(ctx.layout, headShape[1], headShape[2], numMasks, ctx.endToEndHint, ctx.classCountHint);
   const bool transposed = view.layout == OutputLayout::kYolov8;
   view.anchors = int(transposed ? headShape[2] : headShape[1]);
   view.channels = int(transposed ? headShape[1] : headShape[2]);
   view.numMasks = numMasks;
   view.numClasses = view.layout == OutputLayout::kYolov8   ? view.channels - 4 - numMasks
                     : view.layout == OutputLayout::kYolov5 ? view.channels - 5 - numMasks
-                                                           : model.classCountHint();
-  view.data = head->GetTensorData<float>() + size_t(request.batchIndex) * view.anchors * view.channels;
+                                                           : ctx.classCountHint;
+  view.data = in.head + size_t(in.batchIndex) * view.anchors * view.channels;
 
-  const RequestOptions& o = request.options;
   std::vector<Candidate> candidates = DecodeCandidates(view, o);
-  std::vector<Candidate> kept = view.layout == OutputLayout::kEndToEnd
-                                    ? std::vector<Candidate>(candidates.begin(),
-                                                             candidates.begin() + std::min<size_t>(candidates.size(),
-                                                                                                   size_t(std::max(o.maxDetections, 0))))
-                                    : NonMaxSuppression(std::move(candidates), o.iouThreshold, o.classAgnosticNms,
-                                                        o.maxDetections);
+  std::vector<Candidate> kept;
+  if (view.layout == OutputLayout::kEndToEnd) {  // the model suppressed already
+    candidates.resize(std::min(candidates.size(), size_t(std::max(o.maxDetections, 0))));
+    kept = std::move(candidates);
+  } else {
+    kept = NonMaxSuppression(std::move(candidates), o.iouThreshold, o.classAgnosticNms, o.maxDetections);
+  }
 
-  DetectionResult& r = request.result.detection;
+  DetectionResult& r = *result;
   const size_t n = kept.size();
   r.boxes.Allocate(n * 4);
   r.scores.Allocate(n);
   r.classIds.Allocate(n);
-  const ImageTransform& t = request.transform;
-  const float W = float(request.originalWidth), H = float(request.originalHeight);
+  const float W = float(originalWidth), H = float(originalHeight);
   for (size_t i = 0; i < n; ++i) {
     const Candidate& c = kept[i];
     float* b = r.boxes.data.get() + 4 * i;
@@ -218,18 +202,18 @@ void PostprocessDetection(Request& request, const Model& model) {
     r.scores.data[i] = c.score;
     r.classIds.data[i] = c.classId;
   }
+  if (!ctx.segment) return;
 
-  if (!segment) return;
   ProtoView pv;
   pv.nm = numMasks;
-  pv.ph = int(protoShape[2]);
-  pv.pw = int(protoShape[3]);
-  pv.data = protos->GetTensorData<float>() + size_t(request.batchIndex) * pv.nm * pv.ph * pv.pw;
+  pv.ph = int(in.protoShape[2]);
+  pv.pw = int(in.protoShape[3]);
+  pv.data = in.protos + size_t(in.batchIndex) * pv.nm * pv.ph * pv.pw;
   MaskGeometry g;
-  g.inputWidth = model.preprocess().width;
-  g.inputHeight = model.preprocess().height;
-  g.originalWidth = request.originalWidth;
-  g.originalHeight = request.originalHeight;
+  g.inputWidth = ctx.inputWidth;
+  g.inputHeight = ctx.inputHeight;
+  g.originalWidth = originalWidth;
+  g.originalHeight = originalHeight;
   g.transform = t;
   std::vector<float> coefficients(numMasks);
   r.masks.resize(n);
@@ -239,6 +223,36 @@ void PostprocessDetection(Request& request, const Model& model) {
     DecodeInstanceMask(pv, coefficients.data(), r.boxes.data.get() + 4 * i, g, o.maskDecodeMode, o.tradeoffFactor,
                        &r.masks[i], &r.polygons[i]);
   }
+}
+
+void PostprocessDetection(Request& request, const Model& model) {
+  const BatchOutput& batch = *request.batch;
+  DetectionContext ctx;
+  ctx.segment = model.spec().task == Task::kInstanceSegmentation;
+  ctx.layout = model.spec().outputLayout;
+  ctx.endToEndHint = model.endToEndHint();
+  ctx.classCountHint = model.classCountHint();
+  ctx.inputWidth = model.preprocess().width;
+  ctx.inputHeight = model.preprocess().height;
+  // The head is the rank-3 output; a segmenter's prototypes are the rank-4 one.
+  DetectionInputs in;
+  for (const Ort::Value& v : batch.values) {
+    auto info = v.GetTensorTypeAndShapeInfo();
+    if (info.GetDimensionsCount() == 3 && in.head == nullptr) {
+      in.head = v.GetTensorData<float>();
+      in.headShape = info.GetShape();
+    } else if (info.GetDimensionsCount() == 4 && in.protos == nullptr) {
+      in.protos = v.GetTensorData<float>();
+      in.protoShape = info.GetShape();
+    }
+  }
+  if (in.head == nullptr) throw PoolError(ErrorCode::kInferenceFailed, "the detector has no [N, a, b] output");
+  if (in.headShape[0] != batch.runSize || (in.protos != nullptr && in.protoShape[0] != batch.runSize)) {
+    throw PoolError(ErrorCode::kInferenceFailed, "the detector's outputs do not have the batch as first dimension");
+  }
+  in.batchIndex = request.batchIndex;
+  DecodeDetections(in, ctx, request.options, request.transform, request.originalWidth, request.originalHeight,
+                   &request.result.detection);
 }
 
 }  // namespace ip

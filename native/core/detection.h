@@ -32,6 +32,29 @@ std::vector<Candidate> DecodeCandidates(const HeadView& head, const RequestOptio
 // Reads the mask coefficients of the candidate's anchor into `out` (numMasks values).
 void ReadMaskCoefficients(const HeadView& head, int anchor, float* out);
 
+// The raw outputs of one batch, for DecodeDetections.
+struct DetectionInputs {
+  const float* head = nullptr;  // [N, d1, d2]
+  std::vector<int64_t> headShape;
+  const float* protos = nullptr;  // [N, nm, ph, pw], segmentation only
+  std::vector<int64_t> protoShape;
+  int batchIndex = 0;
+};
+
+// What the model says about its outputs.
+struct DetectionContext {
+  OutputLayout layout = OutputLayout::kAuto;
+  bool endToEndHint = false;
+  int classCountHint = 0;
+  bool segment = false;
+  int inputWidth = 0, inputHeight = 0;
+};
+
+// Decode, NMS, boxes to original pixels, masks and polygons: the whole stage on plain arrays, so that
+// it can also be benchmarked and tested outside a pool.
+void DecodeDetections(const DetectionInputs& inputs, const DetectionContext& context, const RequestOptions& options,
+                      const ImageTransform& transform, int originalWidth, int originalHeight, DetectionResult* result);
+
 void PostprocessDetection(Request& request, const Model& model);
 
 }  // namespace ip

@@ -47,6 +47,16 @@ void FillPadding(const PreprocessSpec& spec, const NormalizeTable& table, float*
 
 }  // namespace
 
+ImageTransform ComputeTransform(int srcW, int srcH, const PreprocessSpec& spec) {
+  Placement p = Place(srcW, srcH, spec);
+  ImageTransform t;
+  t.scaleX = double(p.width) / srcW;
+  t.scaleY = double(p.height) / srcH;
+  t.padX = p.left;
+  t.padY = p.top;
+  return t;
+}
+
 ImageTransform PreprocessInto(const DecodedImage& image, const PreprocessSpec& spec, const NormalizeTable& table,
                               float* dst, cv::Mat& scratch) {
   const cv::Mat& src = image.pixels;

@@ -37,6 +37,9 @@ struct NormalizeTable {
 // Letterbox pixels take the value of grey 114, as Ultralytics pads.
 constexpr int kLetterboxGrey = 114;
 
+// The mapping PreprocessInto applies to an image of srcW x srcH pixels (no reduced-scale decoding).
+ImageTransform ComputeTransform(int srcW, int srcH, const PreprocessSpec& spec);
+
 // Writes width*height*3 floats to dst. `scratch` is the calling thread's reusable resize buffer.
 ImageTransform PreprocessInto(const DecodedImage& image, const PreprocessSpec& spec, const NormalizeTable& table,
                               float* dst, cv::Mat& scratch);

@@ -1,0 +1,126 @@
+#include "binding/stage_functions.h"
+
+#include <cstring>
+
+#include "binding/js_errors.h"
+#include "binding/js_options.h"
+#include "binding/js_results.h"
+#include "core/decode.h"
+#include "core/detection.h"
+#include "core/preprocess.h"
+
+namespace ipjs {
+namespace {
+
+int IntField(const Napi::Object& o, const char* key, int fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : fallback;
+}
+
+std::vector<int64_t> Shape(const Napi::Value& v) {
+  std::vector<int64_t> shape;
+  if (!v.IsArray()) return shape;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) shape.push_back(a.Get(i).ToNumber().Int64Value());
+  return shape;
+}
+
+ip::PreprocessSpec ReadSpec(const Napi::Object& o) {
+  ip::PreprocessSpec spec;
+  spec.width = IntField(o, "width", 0);
+  spec.height = IntField(o, "height", 0);
+  if (spec.width <= 0 || spec.height <= 0) ThrowInvalidArgument(o.Env(), "width and height must be positive");
+  Napi::Value resize = o.Get("resize");
+  spec.resize = resize.IsString() && resize.As<Napi::String>().Utf8Value() == "letterbox" ? ip::ResizeMode::kLetterbox
+                                                                                          : ip::ResizeMode::kStretch;
+  return spec;
+}
+
+// decode(bytes, targetWidth = 0, targetHeight = 0) -> { width, height, decodedWidth, decodedHeight }
+Napi::Value Decode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ip::ImageInput image;
+  ReadImage(info[0], &image);
+  ip::DecodeOptions options;
+  options.targetWidth = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  options.targetHeight = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
+  try {
+    ip::DecodedImage d = ip::DecodeImage(image, options);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("width", d.originalWidth);
+    o.Set("height", d.originalHeight);
+    o.Set("decodedWidth", d.pixels.cols);
+    o.Set("decodedHeight", d.pixels.rows);
+    return o;
+  } catch (const ip::PoolError& e) {
+    throw MakeError(env, e);
+  }
+}
+
+// preprocess(image, { width, height, resize }) -> Float32Array (NCHW, RGB, pixels / 255)
+Napi::Value Preprocess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ip::ImageInput image;
+  ReadImage(info[0], &image);
+  ip::PreprocessSpec spec = ReadSpec(info[1].As<Napi::Object>());
+  ip::NormalizeTable table(spec);
+  ip::DecodeOptions options;
+  options.targetWidth = spec.width;
+  options.targetHeight = spec.height;
+  try {
+    ip::DecodedImage d = ip::DecodeImage(image, options);
+    Napi::Float32Array out = Napi::Float32Array::New(env, size_t(spec.width) * spec.height * 3);
+    cv::Mat scratch;
+    ip::PreprocessInto(d, spec, table, out.Data(), scratch);
+    return out;
+  } catch (const ip::PoolError& e) {
+    throw MakeError(env, e);
+  }
+}
+
+// detect(head, headShape, protos | null, protoShape | null, geometry, options) -> the pool's native result fields.
+// geometry: { inputWidth, inputHeight, originalWidth, originalHeight, resize, segment, outputLayout }
+Napi::Value Detect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || !info[4].IsObject()) ThrowInvalidArgument(env, "detect(head, shape, protos, shape, geometry, options)");
+  Napi::Float32Array head = info[0].As<Napi::Float32Array>();
+  Napi::Object g = info[4].As<Napi::Object>();
+  ip::DetectionInputs in;
+  in.head = head.Data();
+  in.headShape = Shape(info[1]);
+  if (info[2].IsTypedArray()) {
+    in.protos = info[2].As<Napi::Float32Array>().Data();
+    in.protoShape = Shape(info[3]);
+  }
+  ip::DetectionContext ctx;
+  ctx.segment = g.Get("segment").ToBoolean().Value();
+  ctx.inputWidth = IntField(g, "inputWidth", 0);
+  ctx.inputHeight = IntField(g, "inputHeight", 0);
+  ip::PreprocessSpec spec;
+  spec.width = ctx.inputWidth;
+  spec.height = ctx.inputHeight;
+  Napi::Value resize = g.Get("resize");
+  spec.resize = resize.IsString() && resize.As<Napi::String>().Utf8Value() == "stretch" ? ip::ResizeMode::kStretch
+                                                                                        : ip::ResizeMode::kLetterbox;
+  int ow = IntField(g, "originalWidth", ctx.inputWidth), oh = IntField(g, "originalHeight", ctx.inputHeight);
+  ip::RequestOptions options = ReadRequestOptions(info[5]);
+  ip::DetectionResult result;
+  try {
+    ip::DecodeDetections(in, ctx, options, ip::ComputeTransform(ow, oh, spec), ow, oh, &result);
+  } catch (const ip::PoolError& e) {
+    throw MakeError(env, e);
+  }
+  return MakeDetectionObject(env, result, ctx.segment, options.returnMasks);
+}
+
+}  // namespace
+
+Napi::Object MakeStageFunctions(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("decode", Napi::Function::New<Decode>(env, "decode"));
+  o.Set("preprocess", Napi::Function::New<Preprocess>(env, "preprocess"));
+  o.Set("detect", Napi::Function::New<Detect>(env, "detect"));
+  return o;
+}
+
+}  // namespace ipjs
