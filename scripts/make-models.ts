@@ -10,6 +10,7 @@ import {
   probabilityClassifier,
   randomConvClassifier,
 } from './models/classifiers.js';
+import { convertFaceDetector } from './face-detector/convert.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const GENERATED_DIR = join(root, 'models', 'generated');
@@ -24,6 +25,8 @@ export function generatedModels(): Record<string, Uint8Array> {
     'probability.onnx': probabilityClassifier(),
     'palette.onnx': paletteClassifier(),
     'random-conv.onnx': randomConvClassifier(),
+    // Converted from @vladmandic/face-api's MIT-licensed tiny face detector (TF.js weights).
+    'face-detector.onnx': convertFaceDetector(),
   };
 }
 

@@ -48,6 +48,10 @@ try {
 
   log('generating models (models/generated/)');
   run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/make-models.ts']);
+
+  // Public-domain photos from Debian's python3-skimage package, for the demo and the benchmarks.
+  const { ensureSampleImages } = await import('./sample-images.mjs');
+  ensureSampleImages();
 } catch (err) {
   log(`set-up failed: ${err.message}`);
   process.exit(1);

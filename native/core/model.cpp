@@ -13,9 +13,15 @@ std::string Where(const ModelSpec& spec) {
                            : "model '" + spec.id + "' at " + spec.path;
 }
 
-Ort::SessionOptions MakeSessionOptions(const SessionConfig& config, const ModelSpec& spec) {
+Ort::SessionOptions MakeSessionOptions(const SessionConfig& config, const ModelSpec& spec, OrtRuntime& runtime) {
   Ort::SessionOptions options;
-  options.DisablePerSessionThreads();  // use the Env's global pools, shared by every model
+  if (runtime.sharedThreadPools()) {
+    options.DisablePerSessionThreads();  // use the Env's global pools, shared by every model
+  } else {
+    options.SetIntraOpNumThreads(runtime.intraOpThreads());
+    options.SetInterOpNumThreads(1);
+    options.AddConfigEntry("session.intra_op.allow_spinning", "0");
+  }
   options.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
   options.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
   options.EnableMemPattern();
@@ -69,8 +75,9 @@ std::unique_ptr<Model> Model::Load(OrtRuntime& runtime, const ModelSpec& spec, c
   auto model = std::unique_ptr<Model>(new Model());
   model->spec_ = spec;
   int instances = spec.instances < 1 ? 1 : spec.instances;
-  Ort::SessionOptions options = MakeSessionOptions(config, spec);
-  try {
+  auto createSessions = [&] {
+    Ort::SessionOptions options = MakeSessionOptions(config, spec, runtime);
+    model->sessions_.clear();
     for (int i = 0; i < instances; ++i) {
       if (spec.path.empty()) {
         model->sessions_.push_back(
@@ -78,6 +85,15 @@ std::unique_ptr<Model> Model::Load(OrtRuntime& runtime, const ModelSpec& spec, c
       } else {
         model->sessions_.push_back(std::make_unique<Ort::Session>(runtime.env(), spec.path.c_str(), options));
       }
+    }
+  };
+  try {
+    try {
+      createSessions();
+    } catch (const Ort::Exception& e) {
+      if (std::string(e.what()).find("EnvCreatedWithGlobalThreadPools") == std::string::npos) throw;
+      runtime.MarkNoSharedThreadPools();
+      createSessions();
     }
   } catch (const Ort::Exception& e) {
     std::string what = e.what();

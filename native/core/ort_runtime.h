@@ -7,6 +7,7 @@
 
 #include <onnxruntime_cxx_api.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ class OrtRuntime {
   int intraOpThreads() const { return intraOpThreads_; }
   const std::vector<std::string>& providers() const { return providers_; }
   bool HasProvider(const std::string& name) const;
+  // False when another user of the same library (onnxruntime-node, say) created the process's Env
+  // first, without global thread pools: sessions then get per-session threads.
+  bool sharedThreadPools() const { return sharedThreadPools_.load(); }
+  void MarkNoSharedThreadPools() { sharedThreadPools_.store(false); }
 
  private:
   OrtRuntime() = default;
@@ -37,6 +42,7 @@ class OrtRuntime {
   std::string libraryPath_;
   int intraOpThreads_ = 0;
   std::vector<std::string> providers_;
+  std::atomic<bool> sharedThreadPools_{true};
 };
 
 }  // namespace ip
