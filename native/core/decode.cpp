@@ -38,7 +38,7 @@ int ReducedFlag(int scale) {
   }
 }
 
-DecodedImage DecodeEncoded(const ImageInput& input, const DecodeOptions& options) {
+DecodedImage DecodeEncoded(const ImageInput& input, const DecodeOptions& options, cv::Mat* reuse) {
   ImageHeader header;
   if (!ReadImageHeader(input.data, input.length, &header)) {
     throw PoolError(ErrorCode::kInvalidImage, "not a JPEG, PNG, BMP or WebP image (" + std::to_string(input.length) +
@@ -50,7 +50,11 @@ DecodedImage DecodeEncoded(const ImageInput& input, const DecodeOptions& options
   cv::Mat bytes(1, int(input.length), CV_8UC1, const_cast<uint8_t*>(input.data));
   DecodedImage out;
   try {
-    out.pixels = cv::imdecode(bytes, ReducedFlag(scale));
+    if (reuse != nullptr) {
+      out.pixels = cv::imdecode(bytes, ReducedFlag(scale), reuse);
+    } else {
+      out.pixels = cv::imdecode(bytes, ReducedFlag(scale));
+    }
   } catch (const cv::Exception& e) {
     throw PoolError(ErrorCode::kInvalidImage, std::string("cannot decode image: ") + e.what());
   }
@@ -118,9 +122,9 @@ int ChannelCount(PixelFormat format) {
   }
 }
 
-DecodedImage DecodeImage(const ImageInput& input, const DecodeOptions& options) {
+DecodedImage DecodeImage(const ImageInput& input, const DecodeOptions& options, cv::Mat* reuse) {
   if (input.data == nullptr || input.length == 0) throw PoolError(ErrorCode::kInvalidImage, "image is empty");
-  return input.encoded ? DecodeEncoded(input, options) : WrapRaw(input, options);
+  return input.encoded ? DecodeEncoded(input, options, reuse) : WrapRaw(input, options);
 }
 
 }  // namespace ip

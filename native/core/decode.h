@@ -22,7 +22,8 @@ struct DecodeOptions {
   int targetHeight = 0;
 };
 
-// Throws PoolError (INVALID_IMAGE, IMAGE_TOO_LARGE).
-DecodedImage DecodeImage(const ImageInput& input, const DecodeOptions& options);
+// Throws PoolError (INVALID_IMAGE, IMAGE_TOO_LARGE). `reuse`, when given, is the calling thread's
+// decode buffer: decoding into it avoids a fresh allocation per image of the same size.
+DecodedImage DecodeImage(const ImageInput& input, const DecodeOptions& options, cv::Mat* reuse = nullptr);
 
 }  // namespace ip

@@ -117,7 +117,9 @@ void Pipeline::PreprocessOne(Request* r) {
   ModelRunner& runner = *r->runner;
   if (closing()) return runner.FailAndPump(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
   if (r->cancelled.load(std::memory_order_relaxed)) return runner.FailAndPump(r, ErrorCode::kAborted, "the request was aborted");
-  thread_local cv::Mat scratch;  // this thread's resize buffer, reused from request to request
+  // This thread's decode and resize buffers, reused from request to request.
+  thread_local cv::Mat decoded;
+  thread_local cv::Mat scratch;
   r->times.preprocessStart = Clock::now();
   try {
     const PreprocessSpec& spec = runner.model().preprocess();
@@ -125,7 +127,7 @@ void Pipeline::PreprocessOne(Request* r) {
     options.maxPixels = config_.maxImagePixels;
     options.targetWidth = spec.width;
     options.targetHeight = spec.height;
-    DecodedImage image = DecodeImage(r->image, options);
+    DecodedImage image = DecodeImage(r->image, options, &decoded);
     r->originalWidth = image.originalWidth;
     r->originalHeight = image.originalHeight;
     r->transform = PreprocessInto(image, spec, runner.normalizeTable(), runner.SlotData(r->slot), scratch);

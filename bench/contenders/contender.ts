@@ -1,0 +1,12 @@
+import type { BenchImage } from '../images.ts';
+import type { Workload } from '../workloads.ts';
+
+/** One way to serve a workload: each `send` runs one image through one of the workload's models. */
+export interface Contender {
+  send(image: BenchImage, modelIndex: number): Promise<unknown>;
+  /** Mean batch size since start, where the contender batches. */
+  meanBatchSize(): number | undefined;
+  close(): Promise<void>;
+}
+
+export type ContenderFactory = (workload: Workload) => Promise<Contender>;
