@@ -136,7 +136,8 @@ std::vector<Candidate> DecodeCandidates(const HeadView& head, const RequestOptio
     case OutputLayout::kEndToEnd: DecodeEndToEnd(head, options, filter, out); break;
     case OutputLayout::kAuto: break;
   }
-  KeepTopCandidates(out, options.maxCandidates);
+  // An end-to-end model already chose its rows: order them, but let only maxDetections cut.
+  KeepTopCandidates(out, head.layout == OutputLayout::kEndToEnd ? int(out.size()) : options.maxCandidates);
   return out;
 }
 

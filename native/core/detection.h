@@ -26,7 +26,8 @@ struct HeadView {
 OutputLayout ResolveLayout(OutputLayout requested, int64_t d1, int64_t d2, int numMasks, bool endToEndHint,
                            int classCountHint);
 
-// Candidates above the confidence threshold (and in the class filter), best `maxCandidates` first.
+// Candidates above the confidence threshold (and in the class filter), best first; all of an
+// end-to-end model's, else the best `maxCandidates`.
 std::vector<Candidate> DecodeCandidates(const HeadView& head, const RequestOptions& options);
 
 // Reads the mask coefficients of the candidate's anchor into `out` (numMasks values).

@@ -105,6 +105,10 @@ void ModelRunner::InstanceLoop(int instance) {
       continue;
     }
     if (batch[0] == nullptr) continue;  // Stop()'s wake-up
+    // Taken just as the test hook began to hold: wait with it, so the held batch forms after release.
+    while (held_.load(std::memory_order_relaxed) && !stopping_.load(std::memory_order_acquire)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     int n = 1;
     const Clock::time_point oldest = batch[0]->times.preprocessEnd;
     for (;;) {

@@ -60,7 +60,8 @@ ImageTransform ComputeTransform(int srcW, int srcH, const PreprocessSpec& spec) 
 ImageTransform PreprocessInto(const DecodedImage& image, const PreprocessSpec& spec, const NormalizeTable& table,
                               float* dst, cv::Mat& scratch) {
   const cv::Mat& src = image.pixels;
-  Placement p = Place(src.cols, src.rows, spec);
+  // Placed from the original size: a JPEG decoded at reduced scale lands exactly where its full decode would.
+  Placement p = Place(image.originalWidth, image.originalHeight, spec);
   const cv::Mat* resized = &src;
   if (src.cols != p.width || src.rows != p.height) {
     cv::resize(src, scratch, cv::Size(p.width, p.height), 0, 0, cv::INTER_LINEAR);
