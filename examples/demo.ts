@@ -8,6 +8,8 @@ import { InferencePool, annotate } from '../lib/index.ts';
 import type { ClassificationResult, DetectionResult } from '../lib/index.ts';
 
 const MODELS = new URL('../models/generated/', import.meta.url).pathname;
+const TRAINED = new URL('../models/trained/', import.meta.url).pathname;
+const SHAPES = new URL('../test/fixtures/shapes/', import.meta.url).pathname;
 const IMAGES = new URL('./images/', import.meta.url).pathname;
 const OUTPUT = new URL('./output/', import.meta.url).pathname;
 mkdirSync(OUTPUT, { recursive: true });
@@ -42,6 +44,8 @@ const pool = await InferencePool.create({
   models: [
     { id: 'colors', path: `${MODELS}palette.onnx`, task: 'classification' },
     { id: 'faces', path: `${MODELS}face-detector.onnx`, task: 'object-detection', outputLayout: 'yolov5' },
+    { id: 'shapes', path: `${TRAINED}shapes-det.onnx`, task: 'object-detection', resize: 'stretch' },
+    { id: 'shapes-seg', path: `${TRAINED}shapes-seg.onnx`, task: 'instance-segmentation', resize: 'stretch' },
   ],
 });
 console.log(`ONNX Runtime ${pool.runtime.version} from ${pool.runtime.libraryPath}`);
@@ -74,6 +78,23 @@ for (const name of ['astronaut.png', 'chelsea.png', 'coffee.png', 'rocket.jpg'])
   writeFileSync(out, await annotate(bytes, r));
 }
 console.log(`  annotated images written to ${OUTPUT}`);
+
+console.log('\nDetection and instance segmentation (tiny YOLOv8-layout models trained on synthetic shapes):');
+for (const name of ['000.png', '001.png', '002.png', '003.png']) {
+  const bytes = readFileSync(`${SHAPES}${name}`);
+  // Both models at once: the pool runs them side by side.
+  const [det, seg] = await Promise.all([
+    pool.infer<DetectionResult>(bytes, 'shapes', { confidence: 0.5 }),
+    pool.infer<DetectionResult>(bytes, 'shapes-seg', { confidence: 0.5, returnMasks: true }),
+  ]);
+  const listed = det.predictions.map((p) => `${p.class} ${(p.confidence * 100).toFixed(0)}%`).join(', ');
+  const areas = seg.masks!.map((m) => m.data.reduce((a, b) => a + b, 0));
+  console.log(
+    `  ${name}: ${listed}   | masks: ${seg.predictions.map((p, i) => `${p.class} ${areas[i]} px, ${p.points!.length}-point polygon`).join('; ')}`,
+  );
+  writeFileSync(`${OUTPUT}shapes-${name.replace('.png', '')}-detections.png`, await annotate(bytes, det));
+  writeFileSync(`${OUTPUT}shapes-${name.replace('.png', '')}-masks.png`, await annotate(bytes, seg));
+}
 
 // Throughput: keep 64 requests in flight until 3000 have completed.
 const total = 3000;
