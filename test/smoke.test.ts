@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { InferencePool } from '../lib/index.ts';
+import type { ClassificationResult } from '../lib/index.ts';
 
 const MODELS = new URL('../models/generated/', import.meta.url).pathname;
 
@@ -13,7 +14,9 @@ test('a palette classifier names the colour of a raw image', async () => {
   try {
     const data = new Uint8Array(64 * 64 * 3);
     for (let i = 0; i < data.length; i += 3) data.set([30, 200, 40], i);
-    const r = await pool.infer({ data, width: 64, height: 64, format: 'rgb' }, 'colors', { topK: 3 });
+    const r = await pool.infer<ClassificationResult>({ data, width: 64, height: 64, format: 'rgb' }, 'colors', {
+      topK: 3,
+    });
     assert.is(r.task, 'classification');
     assert.is(r.top, 'green');
     assert.is(r.predictions.length, 3);

@@ -1,6 +1,8 @@
 #include "binding/js_options.h"
 
 #include <cmath>
+#include <initializer_list>
+#include <utility>
 
 #include "binding/js_errors.h"
 
@@ -38,11 +40,24 @@ std::string String(const Napi::Object& o, const char* key, const std::string& fa
   return v.As<Napi::String>().Utf8Value();
 }
 
-void Triple(const Napi::Object& o, const char* key, float* out) {
+// A string option that names one of a few values: the table maps each accepted name to its value.
+template <typename T>
+T Choice(const Napi::Object& o, const char* key, std::initializer_list<std::pair<const char*, T>> table, T fallback) {
+  if (!Has(o, key)) return fallback;
+  std::string value = String(o, key, "");
+  std::string accepted;
+  for (const auto& [name, v] : table) {
+    if (value == name) return v;
+    accepted += std::string(accepted.empty() ? "'" : ", '") + name + "'";
+  }
+  ThrowInvalidArgument(o.Env(), std::string(key) + " must be one of " + accepted + ", got '" + value + "'");
+}
+
+void Triple(const Napi::Object& o, const char* key, double* out) {
   if (!Has(o, key)) return;
   Napi::Value v = o.Get(key);
   if (v.IsNumber()) {
-    out[0] = out[1] = out[2] = v.As<Napi::Number>().FloatValue();
+    out[0] = out[1] = out[2] = v.As<Napi::Number>().DoubleValue();
     return;
   }
   if (!v.IsArray() || v.As<Napi::Array>().Length() != 3) {
@@ -52,7 +67,7 @@ void Triple(const Napi::Object& o, const char* key, float* out) {
   for (uint32_t i = 0; i < 3; ++i) {
     Napi::Value e = a.Get(i);
     if (!e.IsNumber()) ThrowInvalidArgument(o.Env(), std::string(key) + " must hold numbers");
-    out[i] = e.As<Napi::Number>().FloatValue();
+    out[i] = e.As<Napi::Number>().DoubleValue();
   }
 }
 
@@ -68,14 +83,9 @@ ip::PoolConfig ReadPoolConfig(const Napi::Object& o) {
   c.maxImagePixels = size_t(Number(o, "maxImagePixels", double(c.maxImagePixels), 1, 1e12));
   c.runtime.intraOpThreads = Integer(o, "intraOpThreads", 0, 0, 1024);
   c.runtime.libraryPath = String(o, "libraryPath", "");
-  std::string provider = String(o, "executionProvider", "cpu");
-  if (provider == "cpu") {
-    c.session.provider = ip::ExecutionProvider::kCpu;
-  } else if (provider == "cuda") {
-    c.session.provider = ip::ExecutionProvider::kCuda;
-  } else {
-    ThrowInvalidArgument(o.Env(), "executionProvider must be 'cpu' or 'cuda', got '" + provider + "'");
-  }
+  c.session.provider = Choice<ip::ExecutionProvider>(
+      o, "executionProvider", {{"cpu", ip::ExecutionProvider::kCpu}, {"cuda", ip::ExecutionProvider::kCuda}},
+      ip::ExecutionProvider::kCpu);
   c.session.deviceId = Integer(o, "deviceId", 0, 0, 64);
   return c;
 }
@@ -93,16 +103,11 @@ ip::ModelSpec ReadModelSpec(const Napi::Object& o) {
   } else {
     ThrowInvalidArgument(o.Env(), "model '" + s.id + "': path must be a file path or the ONNX bytes (Uint8Array)");
   }
-  std::string task = String(o, "task", "classification");
-  if (task == "classification") {
-    s.task = ip::Task::kClassification;
-  } else if (task == "object-detection") {
-    s.task = ip::Task::kObjectDetection;
-  } else if (task == "instance-segmentation") {
-    s.task = ip::Task::kInstanceSegmentation;
-  } else {
-    ThrowInvalidArgument(o.Env(), "model '" + s.id + "': unknown task '" + task + "'");
-  }
+  s.task = Choice<ip::Task>(o, "task",
+                           {{"classification", ip::Task::kClassification},
+                            {"object-detection", ip::Task::kObjectDetection},
+                            {"instance-segmentation", ip::Task::kInstanceSegmentation}},
+                           ip::Task::kClassification);
   if (Has(o, "inputSize")) {
     Napi::Value v = o.Get("inputSize");
     if (!v.IsArray() || v.As<Napi::Array>().Length() != 2) {
@@ -117,51 +122,30 @@ ip::ModelSpec ReadModelSpec(const Napi::Object& o) {
       ThrowInvalidArgument(o.Env(), "inputSize must be positive");
     }
   }
-  std::string resize = String(o, "resize", "stretch");
-  if (resize == "stretch") {
-    s.resize = ip::ResizeMode::kStretch;
-  } else if (resize == "letterbox") {
-    s.resize = ip::ResizeMode::kLetterbox;
-  } else {
-    ThrowInvalidArgument(o.Env(), "resize must be 'stretch' or 'letterbox', got '" + resize + "'");
-  }
-  std::string order = String(o, "channelOrder", "rgb");
-  if (order == "rgb") {
-    s.order = ip::ChannelOrder::kRgb;
-  } else if (order == "bgr") {
-    s.order = ip::ChannelOrder::kBgr;
-  } else {
-    ThrowInvalidArgument(o.Env(), "channelOrder must be 'rgb' or 'bgr', got '" + order + "'");
-  }
+  s.resize = Choice<ip::ResizeMode>(
+      o, "resize", {{"stretch", ip::ResizeMode::kStretch}, {"letterbox", ip::ResizeMode::kLetterbox}},
+      ip::ResizeMode::kStretch);
+  s.order = Choice<ip::ChannelOrder>(o, "channelOrder",
+                                     {{"rgb", ip::ChannelOrder::kRgb}, {"bgr", ip::ChannelOrder::kBgr}},
+                                     ip::ChannelOrder::kRgb);
   Triple(o, "mean", s.mean);
   Triple(o, "std", s.std);
-  for (float v : s.std) {
-    if (!(v != 0.f) || !std::isfinite(v)) ThrowInvalidArgument(o.Env(), "std must be finite and non-zero");
+  for (double v : s.std) {
+    if (!(v != 0.0) || !std::isfinite(v)) ThrowInvalidArgument(o.Env(), "std must be finite and non-zero");
   }
-  std::string activation = String(o, "activation", "auto");
-  if (activation == "auto") {
-    s.activation = ip::Activation::kAuto;
-  } else if (activation == "softmax") {
-    s.activation = ip::Activation::kSoftmax;
-  } else if (activation == "sigmoid") {
-    s.activation = ip::Activation::kSigmoid;
-  } else if (activation == "none") {
-    s.activation = ip::Activation::kNone;
-  } else {
-    ThrowInvalidArgument(o.Env(), "activation must be 'softmax', 'sigmoid' or 'none', got '" + activation + "'");
-  }
-  std::string layout = String(o, "outputLayout", "auto");
-  if (layout == "auto") {
-    s.outputLayout = ip::OutputLayout::kAuto;
-  } else if (layout == "yolov8" || layout == "yolov11") {
-    s.outputLayout = ip::OutputLayout::kYolov8;
-  } else if (layout == "yolov5") {
-    s.outputLayout = ip::OutputLayout::kYolov5;
-  } else if (layout == "end-to-end") {
-    s.outputLayout = ip::OutputLayout::kEndToEnd;
-  } else {
-    ThrowInvalidArgument(o.Env(), "outputLayout must be 'yolov8', 'yolov11', 'yolov5' or 'end-to-end', got '" + layout + "'");
-  }
+  s.activation = Choice<ip::Activation>(o, "activation",
+                                        {{"auto", ip::Activation::kAuto},
+                                         {"softmax", ip::Activation::kSoftmax},
+                                         {"sigmoid", ip::Activation::kSigmoid},
+                                         {"none", ip::Activation::kNone}},
+                                        ip::Activation::kAuto);
+  s.outputLayout = Choice<ip::OutputLayout>(o, "outputLayout",
+                                            {{"auto", ip::OutputLayout::kAuto},
+                                             {"yolov8", ip::OutputLayout::kYolov8},
+                                             {"yolov11", ip::OutputLayout::kYolov8},
+                                             {"yolov5", ip::OutputLayout::kYolov5},
+                                             {"end-to-end", ip::OutputLayout::kEndToEnd}},
+                                            ip::OutputLayout::kAuto);
   s.maxBatchSize = Integer(o, "maxBatchSize", 0, 0, 4096);
   s.instances = Integer(o, "instances", 1, 1, 64);
   return s;
@@ -188,16 +172,11 @@ ip::RequestOptions ReadRequestOptions(const Napi::Value& value) {
       r.classFilter.push_back(e.As<Napi::Number>().Int32Value());
     }
   }
-  std::string mode = String(o, "maskDecodeMode", "accurate");
-  if (mode == "accurate") {
-    r.maskDecodeMode = ip::MaskDecodeMode::kAccurate;
-  } else if (mode == "fast") {
-    r.maskDecodeMode = ip::MaskDecodeMode::kFast;
-  } else if (mode == "tradeoff") {
-    r.maskDecodeMode = ip::MaskDecodeMode::kTradeoff;
-  } else {
-    ThrowInvalidArgument(o.Env(), "maskDecodeMode must be 'accurate', 'fast' or 'tradeoff', got '" + mode + "'");
-  }
+  r.maskDecodeMode = Choice<ip::MaskDecodeMode>(o, "maskDecodeMode",
+                                                {{"accurate", ip::MaskDecodeMode::kAccurate},
+                                                 {"fast", ip::MaskDecodeMode::kFast},
+                                                 {"tradeoff", ip::MaskDecodeMode::kTradeoff}},
+                                                ip::MaskDecodeMode::kAccurate);
   r.tradeoffFactor = float(Number(o, "tradeoffFactor", r.tradeoffFactor, 0, 1));
   if (Has(o, "returnMasks")) r.returnMasks = o.Get("returnMasks").ToBoolean().Value();
   return r;
@@ -234,20 +213,13 @@ Napi::Value ReadImage(const Napi::Value& image, ip::ImageInput* input) {
   input->encoded = false;
   input->width = Integer(o, "width", 0, 0, 1 << 20);
   input->height = Integer(o, "height", 0, 0, 1 << 20);
-  std::string format = String(o, "format", "rgb");
-  if (format == "rgb") {
-    input->format = ip::PixelFormat::kRgb;
-  } else if (format == "bgr") {
-    input->format = ip::PixelFormat::kBgr;
-  } else if (format == "rgba") {
-    input->format = ip::PixelFormat::kRgba;
-  } else if (format == "bgra") {
-    input->format = ip::PixelFormat::kBgra;
-  } else if (format == "gray") {
-    input->format = ip::PixelFormat::kGray;
-  } else {
-    ThrowInvalidArgument(env, "format must be 'rgb', 'bgr', 'rgba', 'bgra' or 'gray', got '" + format + "'");
-  }
+  input->format = Choice<ip::PixelFormat>(o, "format",
+                                          {{"rgb", ip::PixelFormat::kRgb},
+                                           {"bgr", ip::PixelFormat::kBgr},
+                                           {"rgba", ip::PixelFormat::kRgba},
+                                           {"bgra", ip::PixelFormat::kBgra},
+                                           {"gray", ip::PixelFormat::kGray}},
+                                          ip::PixelFormat::kRgb);
   return data;
 }
 

@@ -52,16 +52,20 @@ class LoadWorker : public PromiseWorker {
 
 class UnloadWorker : public PromiseWorker {
  public:
-  UnloadWorker(Napi::Env env, Napi::Object self, std::shared_ptr<ip::ModelRunner> runner)
-      : PromiseWorker(env, self), runner_(std::move(runner)) {}
+  UnloadWorker(Napi::Env env, Napi::Object self, NativePool* pool, std::shared_ptr<ip::ModelRunner> runner)
+      : PromiseWorker(env, self), pool_(pool), runner_(std::move(runner)) {}
   // Lets the model's requests finish, then stops its threads. Its memory goes with the last reference.
   void Execute() override {
     runner_->WaitIdle();
     runner_->Stop();
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override {
+    pool_->DeliverCompleted(Env());  // the model's last results settle before the unload does
+    deferred_.Resolve(Env().Undefined());
+  }
 
  private:
+  NativePool* pool_;
   std::shared_ptr<ip::ModelRunner> runner_;
 };
 
@@ -119,7 +123,19 @@ NativePool::NativePool(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
 NativePool::~NativePool() { Shutdown(); }
 
 void NativePool::OnWake(Napi::Env env, Napi::Function, NativePool* pool, void*) {
-  if (env != nullptr && pool != nullptr && !pool->shutDown_) pool->DeliverCompleted(env);
+  if (env == nullptr || pool == nullptr || pool->shutDown_) return;
+  // An exception must not leave this C callback (it would terminate the process): hand it to JS as
+  // an uncaught exception instead. While the environment is being torn down (worker.terminate()),
+  // calls into JS fail and there is nobody left to tell.
+  try {
+    pool->DeliverCompleted(env);
+  } catch (const Napi::Error& e) {
+    try {
+      e.ThrowAsJavaScriptException();
+    } catch (...) {
+    }
+  } catch (...) {
+  }
 }
 
 void NativePool::ReleaseWake() {
@@ -203,7 +219,7 @@ Napi::Value NativePool::UnloadModel(const Napi::CallbackInfo& info) {
   } catch (const ip::PoolError& e) {
     throw MakeError(env, e);
   }
-  auto* worker = new UnloadWorker(env, info.This().As<Napi::Object>(), std::move(runner));
+  auto* worker = new UnloadWorker(env, info.This().As<Napi::Object>(), this, std::move(runner));
   worker->Queue();
   return worker->Promise();
 }

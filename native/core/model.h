@@ -28,8 +28,8 @@ struct ModelSpec {
   int inputWidth = 0, inputHeight = 0;  // 0: read from the model (its input shape, else `imgsz` metadata)
   ResizeMode resize = ResizeMode::kStretch;
   ChannelOrder order = ChannelOrder::kRgb;
-  float mean[3] = {0.f, 0.f, 0.f};
-  float std[3] = {1.f, 1.f, 1.f};
+  double mean[3] = {0, 0, 0};
+  double std[3] = {1, 1, 1};
   Activation activation = Activation::kAuto;
   OutputLayout outputLayout = OutputLayout::kAuto;
   int maxBatchSize = 8;

@@ -11,7 +11,7 @@ NormalizeTable::NormalizeTable(const PreprocessSpec& spec) {
   for (int c = 0; c < 3; ++c) {
     for (int v = 0; v < 256; ++v) {
       // In double, then rounded once, so a plain-JS reference computes the very same float.
-      value[c][v] = float((double(v) / 255.0 - double(spec.mean[c])) / double(spec.std[c]));
+      value[c][v] = float((double(v) / 255.0 - spec.mean[c]) / spec.std[c]);
     }
   }
 }

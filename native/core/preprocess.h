@@ -18,8 +18,8 @@ struct PreprocessSpec {
   ResizeMode resize = ResizeMode::kStretch;
   ChannelOrder order = ChannelOrder::kRgb;
   TensorLayout layout = TensorLayout::kNchw;
-  float mean[3] = {0.f, 0.f, 0.f};  // per channel, in the model's channel order, on pixels scaled to [0, 1]
-  float std[3] = {1.f, 1.f, 1.f};
+  double mean[3] = {0, 0, 0};  // per channel, in the model's channel order, on pixels scaled to [0, 1]
+  double std[3] = {1, 1, 1};
 };
 
 // Maps original-image pixels to model-input pixels: input = original * scale + pad.
