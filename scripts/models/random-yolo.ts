@@ -67,10 +67,23 @@ function conv(
   std = Math.sqrt(2 / (cin * k * k)),
   biasStd = 0.1,
 ): string {
-  const w = g.float(`${name}.weight`, [cout, cin, k, k], rng.floats(cout * cin * k * k, () => rng.normal(0, std)));
-  const b = g.float(`${name}.bias`, [cout], rng.floats(cout, () => rng.normal(0, biasStd)));
+  const w = g.float(
+    `${name}.weight`,
+    [cout, cin, k, k],
+    rng.floats(cout * cin * k * k, () => rng.normal(0, std)),
+  );
+  const b = g.float(
+    `${name}.bias`,
+    [cout],
+    rng.floats(cout, () => rng.normal(0, biasStd)),
+  );
   const pad = (k - 1) >> 1;
-  const y = g.op('Conv', [x, w, b], { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad] }, { name });
+  const y = g.op(
+    'Conv',
+    [x, w, b],
+    { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad] },
+    { name },
+  );
   return relu ? g.op('Relu', [y]) : y;
 }
 
@@ -119,7 +132,12 @@ function backbone(name: string, w: number, h: number, channels: number, rng: Ran
 
 /** InstanceNormalization with unit scale and zero bias: per image and channel, zero mean and unit variance. */
 function standardise(g: GraphBuilder, x: string, channels: number, name: string): string {
-  return g.op('InstanceNormalization', [x, g.float(`${name}.scale`, [channels], 1), g.float(`${name}.bias`, [channels], 0)], {}, { name });
+  return g.op(
+    'InstanceNormalization',
+    [x, g.float(`${name}.scale`, [channels], 1), g.float(`${name}.bias`, [channels], 0)],
+    {},
+    { name },
+  );
 }
 
 /** Rows [start, end) of a [batch, C, A] tensor. */
@@ -142,7 +160,14 @@ function decodeHead(b: Built, rng: Random, kind: Kind, w: number, h: number, nc:
   // xy = (grid + 2σ − 0.5)·stride
   const sxy = g.op('Sigmoid', [rows(g, raw, 0, 2)]);
   const xy = g.op('Mul', [
-    g.op('Add', [g.op('Mul', [sxy, g.float('two', [], 2)]), g.float('grid_minus_half', [1, 2, A], grid.map((v) => v - 0.5))]),
+    g.op('Add', [
+      g.op('Mul', [sxy, g.float('two', [], 2)]),
+      g.float(
+        'grid_minus_half',
+        [1, 2, A],
+        grid.map((v) => v - 0.5),
+      ),
+    ]),
     g.float('anchor_stride', [1, 2, A], stride),
   ]);
   // wh = size·(0.04 + 0.42σ)
