@@ -162,6 +162,8 @@ export interface NativeStages {
     },
     options: Partial<NativeRequestOptions>,
   ): Pick<NativeResult, 'boxes' | 'scores' | 'classIds' | 'polygons' | 'masks'>;
+  /** Median ms per run of the model on a pre-made batch, with the pool's runtime and session settings. */
+  timeModel(path: string, batch: number, seconds: number, libraryPath: string, intraOpThreads: number): number;
 }
 
 interface NativeBinding {

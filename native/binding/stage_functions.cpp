@@ -1,5 +1,7 @@
 #include "binding/stage_functions.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "binding/js_errors.h"
@@ -7,6 +9,8 @@
 #include "binding/js_results.h"
 #include "core/decode.h"
 #include "core/detection.h"
+#include "core/model.h"
+#include "core/ort_runtime.h"
 #include "core/preprocess.h"
 
 namespace ipjs {
@@ -113,6 +117,52 @@ Napi::Value Detect(const Napi::CallbackInfo& info) {
   return MakeDetectionObject(env, result, ctx.segment, options.returnMasks);
 }
 
+// timeModel(path, batch, seconds, libraryPath, intraOpThreads) -> median ms per run of the model on
+// a pre-made tensor, through the same runtime and session settings as a pool: the model-only ceiling.
+Napi::Value TimeModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ip::ModelSpec spec;
+  spec.id = "timed";
+  spec.path = info[0].As<Napi::String>().Utf8Value();
+  const int batch = info[1].As<Napi::Number>().Int32Value();
+  const double seconds = info[2].As<Napi::Number>().DoubleValue();
+  ip::RuntimeOptions runtimeOptions;
+  runtimeOptions.libraryPath = info[3].As<Napi::String>().Utf8Value();
+  runtimeOptions.intraOpThreads = info[4].As<Napi::Number>().Int32Value();
+  try {
+    ip::OrtRuntime& runtime = ip::OrtRuntime::Acquire(runtimeOptions);
+    auto model = ip::Model::Load(runtime, spec, ip::SessionConfig{});
+    const ip::PreprocessSpec& pre = model->preprocess();
+    std::vector<float> data(model->itemElements() * batch);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = float((i * 2654435761u) % 256) / 255.f;
+    std::vector<int64_t> shape = pre.layout == ip::TensorLayout::kNchw
+                                     ? std::vector<int64_t>{batch, 3, pre.height, pre.width}
+                                     : std::vector<int64_t>{batch, pre.height, pre.width, 3};
+    auto memory = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeCPU);
+    Ort::Value input = Ort::Value::CreateTensor<float>(memory, data.data(), data.size(), shape.data(), shape.size());
+    const char* inputName = model->inputName();
+    const auto& outputNames = model->outputNames();
+    Ort::RunOptions runOptions;
+    auto run = [&] {
+      model->session(0).Run(runOptions, &inputName, &input, 1, outputNames.data(), outputNames.size());
+    };
+    run();  // warm-up
+    std::vector<double> times;
+    auto started = ip::Clock::now();
+    while (times.size() < 3 || std::chrono::duration<double>(ip::Clock::now() - started).count() < seconds) {
+      auto t0 = ip::Clock::now();
+      run();
+      times.push_back(std::chrono::duration<double, std::milli>(ip::Clock::now() - t0).count());
+    }
+    std::sort(times.begin(), times.end());
+    return Napi::Number::New(env, times[times.size() / 2]);
+  } catch (const ip::PoolError& e) {
+    throw MakeError(env, e);
+  } catch (const Ort::Exception& e) {
+    throw MakeError(env, ip::ErrorCode::kInferenceFailed, e.what());
+  }
+}
+
 }  // namespace
 
 Napi::Object MakeStageFunctions(Napi::Env env) {
@@ -120,6 +170,7 @@ Napi::Object MakeStageFunctions(Napi::Env env) {
   o.Set("decode", Napi::Function::New<Decode>(env, "decode"));
   o.Set("preprocess", Napi::Function::New<Preprocess>(env, "preprocess"));
   o.Set("detect", Napi::Function::New<Detect>(env, "detect"));
+  o.Set("timeModel", Napi::Function::New<TimeModel>(env, "timeModel"));
   return o;
 }
 

@@ -1,5 +1,5 @@
 // `stages`: single pipeline stages as synchronous functions (decode, preprocess, detection
-// postprocessing), so benchmarks and tests can measure and check one stage against a JS reference.
+// postprocessing, a model's bare run time), so benchmarks and tests can measure and check one stage against a JS reference.
 // Not the serving path: those run inside the pool's threads.
 #pragma once
 

@@ -96,6 +96,7 @@ std::shared_ptr<ModelRunner> Pipeline::DetachModel(const std::string& id) {
   if (it == models_.end()) throw PoolError(ErrorCode::kModelNotFound, "no model '" + id + "' is loaded");
   auto runner = it->second;
   models_.erase(it);
+  runner->SetHeld(false);  // a held model could never drain its requests
   return runner;
 }
 
