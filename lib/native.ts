@@ -29,7 +29,7 @@ export interface NativeModelSpec {
   activation: 'auto' | 'softmax' | 'sigmoid' | 'none';
   outputLayout: 'auto' | 'yolov8' | 'yolov11' | 'yolov5' | 'end-to-end';
   maxBatchSize?: number;
-  instances: number;
+  instances?: number;
 }
 
 export interface NativeModelInfo {
@@ -162,8 +162,18 @@ export interface NativeStages {
     },
     options: Partial<NativeRequestOptions>,
   ): Pick<NativeResult, 'boxes' | 'scores' | 'classIds' | 'polygons' | 'masks'>;
-  /** Median ms per run of the model on a pre-made batch, with the pool's runtime and session settings. */
-  timeModel(path: string, batch: number, seconds: number, libraryPath: string, intraOpThreads: number): number;
+  /**
+   * The model alone on a pre-made batch, with the pool's runtime and sessions: one session on every
+   * intra-op thread, or (sideBySide) the adaptive single-threaded sessions each on its own thread.
+   */
+  timeModel(
+    path: string,
+    batch: number,
+    seconds: number,
+    libraryPath: string,
+    intraOpThreads: number,
+    sideBySide: boolean,
+  ): { msPerRun: number; imagesPerSecond: number };
 }
 
 interface NativeBinding {

@@ -76,7 +76,7 @@ function nativeSpec(spec: ModelSpec): NativeModelSpec {
     activation: spec.activation ?? 'auto',
     outputLayout: spec.outputLayout ?? 'auto',
     maxBatchSize: spec.maxBatchSize,
-    instances: spec.instances ?? 1,
+    instances: spec.instances,
   };
 }
 

@@ -26,7 +26,12 @@ export interface ModelSpec {
   outputLayout?: 'yolov8' | 'yolov11' | 'yolov5' | 'end-to-end';
   /** Largest batch for this model; default the pool's maxBatchSize. A model whose batch dimension is fixed uses that. */
   maxBatchSize?: number;
-  /** Sessions of this model fed by its one batcher; each batch goes to whichever is free. Default 1. */
+  /**
+   * Sessions of this model fed by its one batcher; each batch goes to whichever is free (Triton's
+   * instance groups), all on the shared intra-op threads. Default on the CPU: adaptive — one
+   * single-threaded session per intra-op thread, so that under load batches run side by side, and a
+   * session on all the threads for a batch that runs alone. Set 1 to keep one session (less memory).
+   */
   instances?: number;
 }
 

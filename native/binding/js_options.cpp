@@ -147,7 +147,7 @@ ip::ModelSpec ReadModelSpec(const Napi::Object& o) {
                                              {"end-to-end", ip::OutputLayout::kEndToEnd}},
                                             ip::OutputLayout::kAuto);
   s.maxBatchSize = Integer(o, "maxBatchSize", 0, 0, 4096);
-  s.instances = Integer(o, "instances", 1, 1, 64);
+  s.instances = Integer(o, "instances", 0, 1, 64);  // 0: adaptive (see ModelSpec)
   return s;
 }
 

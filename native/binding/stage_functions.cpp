@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "binding/js_errors.h"
 #include "binding/js_options.h"
@@ -71,6 +72,7 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
   ip::DecodeOptions options;
   options.targetWidth = spec.width;
   options.targetHeight = spec.height;
+  options.letterbox = spec.resize == ip::ResizeMode::kLetterbox;
   try {
     ip::DecodedImage d = ip::DecodeImage(image, options);
     Napi::Float32Array out = Napi::Float32Array::New(env, size_t(spec.width) * spec.height * 3);
@@ -117,8 +119,10 @@ Napi::Value Detect(const Napi::CallbackInfo& info) {
   return MakeDetectionObject(env, result, ctx.segment, options.returnMasks);
 }
 
-// timeModel(path, batch, seconds, libraryPath, intraOpThreads) -> median ms per run of the model on
-// a pre-made tensor, through the same runtime and session settings as a pool: the model-only ceiling.
+// timeModel(path, batch, seconds, libraryPath, intraOpThreads, sideBySide) -> { msPerRun, imagesPerSecond }:
+// the model on a pre-made batch through the same runtime and sessions as a pool, with nothing else
+// running: the model-only ceiling. sideBySide: the adaptive instances' single-threaded sessions, one
+// per intra-op thread, each running batches on its own thread; else one session on all the threads.
 Napi::Value TimeModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ip::ModelSpec spec;
@@ -129,6 +133,8 @@ Napi::Value TimeModel(const Napi::CallbackInfo& info) {
   ip::RuntimeOptions runtimeOptions;
   runtimeOptions.libraryPath = info[3].As<Napi::String>().Utf8Value();
   runtimeOptions.intraOpThreads = info[4].As<Napi::Number>().Int32Value();
+  const bool sideBySide = info[5].ToBoolean().Value();
+  spec.instances = sideBySide ? 0 : 1;
   try {
     ip::OrtRuntime& runtime = ip::OrtRuntime::Acquire(runtimeOptions);
     auto model = ip::Model::Load(runtime, spec, ip::SessionConfig{});
@@ -139,23 +145,38 @@ Napi::Value TimeModel(const Napi::CallbackInfo& info) {
                                      ? std::vector<int64_t>{batch, 3, pre.height, pre.width}
                                      : std::vector<int64_t>{batch, pre.height, pre.width, 3};
     auto memory = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeCPU);
-    Ort::Value input = Ort::Value::CreateTensor<float>(memory, data.data(), data.size(), shape.data(), shape.size());
     const char* inputName = model->inputName();
     const auto& outputNames = model->outputNames();
-    Ort::RunOptions runOptions;
-    auto run = [&] {
-      model->session(0).Run(runOptions, &inputName, &input, 1, outputNames.data(), outputNames.size());
-    };
-    run();  // warm-up
-    std::vector<double> times;
-    auto started = ip::Clock::now();
-    while (times.size() < 3 || std::chrono::duration<double>(ip::Clock::now() - started).count() < seconds) {
-      auto t0 = ip::Clock::now();
-      run();
-      times.push_back(std::chrono::duration<double, std::milli>(ip::Clock::now() - t0).count());
+    const int lanes = sideBySide ? model->instanceCount() : 1;
+    std::vector<std::vector<double>> times(lanes);
+    std::vector<std::thread> threads;
+    const auto started = ip::Clock::now();
+    for (int lane = 0; lane < lanes; ++lane) {
+      threads.emplace_back([&, lane] {
+        Ort::Value input = Ort::Value::CreateTensor<float>(memory, data.data(), data.size(), shape.data(), shape.size());
+        Ort::RunOptions runOptions;
+        Ort::Session& session = sideBySide ? model->session(lane) : model->session(0);
+        session.Run(runOptions, &inputName, &input, 1, outputNames.data(), outputNames.size());  // warm-up
+        while (times[lane].size() < 3 || std::chrono::duration<double>(ip::Clock::now() - started).count() < seconds) {
+          auto t0 = ip::Clock::now();
+          session.Run(runOptions, &inputName, &input, 1, outputNames.data(), outputNames.size());
+          times[lane].push_back(std::chrono::duration<double, std::milli>(ip::Clock::now() - t0).count());
+        }
+      });
     }
-    std::sort(times.begin(), times.end());
-    return Napi::Number::New(env, times[times.size() / 2]);
+    for (auto& t : threads) t.join();
+    double imagesPerSecond = 0;
+    std::vector<double> all;
+    for (auto& lane : times) {
+      std::sort(lane.begin(), lane.end());
+      imagesPerSecond += batch * 1000.0 / lane[lane.size() / 2];
+      all.insert(all.end(), lane.begin(), lane.end());
+    }
+    std::sort(all.begin(), all.end());
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("msPerRun", all[all.size() / 2]);
+    out.Set("imagesPerSecond", imagesPerSecond);
+    return out;
   } catch (const ip::PoolError& e) {
     throw MakeError(env, e);
   } catch (const Ort::Exception& e) {

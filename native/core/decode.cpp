@@ -3,6 +3,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "core/errors.h"
@@ -18,13 +20,22 @@ void CheckPixelLimit(int width, int height, size_t maxPixels) {
   }
 }
 
-// The largest JPEG DCT scale-down (1/2, 1/4, 1/8) that still leaves at least the model's input size,
-// so the later resize never upsamples what a full decode would have kept.
+// The largest JPEG DCT scale-down (1/2, 1/4, 1/8) that still leaves at least as many pixels as the
+// picture will have inside the model input, so the later resize never upsamples what a full decode
+// would have kept.
 int ReducedScale(const ImageHeader& header, const DecodeOptions& options) {
   if (header.type != ImageFileType::kJpeg || options.targetWidth <= 0 || options.targetHeight <= 0) return 1;
+  double needW = options.targetWidth, needH = options.targetHeight;
+  if (options.letterbox) {
+    double r = std::min(needW / header.width, needH / header.height);
+    needW = std::round(header.width * r);
+    needH = std::round(header.height * r);
+  }
   int scale = 1;
   for (int f : {2, 4, 8}) {
-    if (header.width / f >= options.targetWidth && header.height / f >= options.targetHeight) scale = f;
+    // libjpeg rounds a scaled size up.
+    int w = (header.width + f - 1) / f, h = (header.height + f - 1) / f;
+    if (w >= needW && h >= needH) scale = f;
   }
   return scale;
 }

@@ -20,6 +20,7 @@ struct DecodeOptions {
   size_t maxPixels = 50'000'000;  // larger images are refused with IMAGE_TOO_LARGE
   int targetWidth = 0;            // the model input; 0 disables reduced-scale decoding
   int targetHeight = 0;
+  bool letterbox = false;  // the picture then fills only part of the input, at its own aspect ratio
 };
 
 // Throws PoolError (INVALID_IMAGE, IMAGE_TOO_LARGE). `reuse`, when given, is the calling thread's

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <thread>
 
 #include "core/errors.h"
 
@@ -13,9 +14,15 @@ std::string Where(const ModelSpec& spec) {
                            : "model '" + spec.id + "' at " + spec.path;
 }
 
-Ort::SessionOptions MakeSessionOptions(const SessionConfig& config, const ModelSpec& spec, OrtRuntime& runtime) {
+enum class Threading { kShared, kSingle };
+
+Ort::SessionOptions MakeSessionOptions(const SessionConfig& config, const ModelSpec& spec, OrtRuntime& runtime,
+                                       Threading threading) {
   Ort::SessionOptions options;
-  if (runtime.sharedThreadPools()) {
+  if (threading == Threading::kSingle) {
+    options.SetIntraOpNumThreads(1);  // the calling thread alone: no pool threads, no synchronisation
+    options.SetInterOpNumThreads(1);
+  } else if (runtime.sharedThreadPools()) {
     options.DisablePerSessionThreads();  // use the Env's global pools, shared by every model
   } else {
     options.SetIntraOpNumThreads(runtime.intraOpThreads());
@@ -74,18 +81,24 @@ bool ParseImgsz(const std::string& text, int* width, int* height) {
 std::unique_ptr<Model> Model::Load(OrtRuntime& runtime, const ModelSpec& spec, const SessionConfig& config) {
   auto model = std::unique_ptr<Model>(new Model());
   model->spec_ = spec;
-  int instances = spec.instances < 1 ? 1 : spec.instances;
+  // Adaptive on the CPU with several intra-op threads: one single-threaded session per thread (batches
+  // side by side under load beat one batch spread over the threads), plus a shared-pool session for a
+  // batch that runs alone.
+  const int threads = runtime.intraOpThreads() > 0 ? runtime.intraOpThreads()
+                                                    : int(std::max(1u, std::thread::hardware_concurrency()));
+  const bool adaptive = spec.instances == 0 && config.provider == ExecutionProvider::kCpu && threads > 1;
+  const int instances = adaptive ? threads : std::max(spec.instances, 1);
+  auto open = [&](const Ort::SessionOptions& options) {
+    return spec.path.empty()
+               ? std::make_unique<Ort::Session>(runtime.env(), spec.bytes.data(), spec.bytes.size(), options)
+               : std::make_unique<Ort::Session>(runtime.env(), spec.path.c_str(), options);
+  };
   auto createSessions = [&] {
-    Ort::SessionOptions options = MakeSessionOptions(config, spec, runtime);
+    Ort::SessionOptions options =
+        MakeSessionOptions(config, spec, runtime, adaptive ? Threading::kSingle : Threading::kShared);
     model->sessions_.clear();
-    for (int i = 0; i < instances; ++i) {
-      if (spec.path.empty()) {
-        model->sessions_.push_back(
-            std::make_unique<Ort::Session>(runtime.env(), spec.bytes.data(), spec.bytes.size(), options));
-      } else {
-        model->sessions_.push_back(std::make_unique<Ort::Session>(runtime.env(), spec.path.c_str(), options));
-      }
-    }
+    for (int i = 0; i < instances; ++i) model->sessions_.push_back(open(options));
+    if (adaptive) model->parallelSession_ = open(MakeSessionOptions(config, spec, runtime, Threading::kShared));
   };
   try {
     try {

@@ -33,7 +33,10 @@ struct ModelSpec {
   Activation activation = Activation::kAuto;
   OutputLayout outputLayout = OutputLayout::kAuto;
   int maxBatchSize = 8;
-  int instances = 1;
+  // Sessions fed by the model's one batcher. 0 (the default) picks adaptively on the CPU: one
+  // single-threaded session per intra-op thread, which run batches side by side under load, plus one
+  // session on the shared multi-threaded pool for a batch that runs alone (lowest latency).
+  int instances = 0;
 };
 
 struct SessionConfig {
@@ -63,6 +66,8 @@ class Model {
   size_t itemElements() const { return size_t(preprocess_.width) * preprocess_.height * 3; }
   int instanceCount() const { return int(sessions_.size()); }
   Ort::Session& session(int instance) { return *sessions_[instance]; }
+  // Adaptive instances: the session that spreads one batch over every intra-op thread (null otherwise).
+  Ort::Session* parallelSession() { return parallelSession_.get(); }
   const char* inputName() const { return input_.name.c_str(); }
   const std::vector<const char*>& outputNames() const { return outputNamePtrs_; }
   // From the metadata: whether the exporter marked the model end-to-end (NMS inside), and how many
@@ -82,6 +87,7 @@ class Model {
   int maxBatchSize_ = 1;
   int fixedBatch_ = 0;
   std::vector<std::unique_ptr<Ort::Session>> sessions_;
+  std::unique_ptr<Ort::Session> parallelSession_;
 };
 
 }  // namespace ip

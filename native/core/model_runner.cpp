@@ -96,28 +96,36 @@ void ModelRunner::InstanceLoop(int instance) {
   const int maxBatch = model_->maxBatchSize();
   std::vector<Request*> batch(maxBatch);
   while (!stopping_.load(std::memory_order_acquire)) {
-    if (held_.load(std::memory_order_relaxed)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      continue;
-    }
-    if (!ready_.wait_dequeue_timed(batch[0], kIdleWake)) {
-      Pump();
-      continue;
-    }
-    if (batch[0] == nullptr) continue;  // Stop()'s wake-up
-    // Taken just as the test hook began to hold: wait with it, so the held batch forms after release.
-    while (held_.load(std::memory_order_relaxed) && !stopping_.load(std::memory_order_acquire)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    int n = 1;
-    const Clock::time_point oldest = batch[0]->times.preprocessEnd;
-    for (;;) {
-      n += int(ready_.try_dequeue_bulk(batch.data() + n, size_t(maxBatch - n)));
-      BatchDecision decision = DecideBatch(policy_, n, oldest, Clock::now());
-      if (decision.runNow) break;
-      auto wait = std::chrono::duration_cast<std::chrono::microseconds>(decision.waitUntil - Clock::now());
-      if (wait.count() > 0) {
-        n += int(ready_.wait_dequeue_bulk_timed(batch.data() + n, size_t(maxBatch - n), wait.count()));
+    int n = 0;
+    {
+      // The model's one batcher: instances take turns forming batches, so a batch takes everything ready
+      // (up to the maximum) rather than being split between instances that woke together.
+      std::unique_lock<std::mutex> forming(batcherMutex_);
+      if (held_.load(std::memory_order_relaxed)) {
+        forming.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      if (!ready_.wait_dequeue_timed(batch[0], kIdleWake)) {
+        forming.unlock();
+        Pump();
+        continue;
+      }
+      if (batch[0] == nullptr) continue;  // Stop()'s wake-up
+      // Taken just as the test hook began to hold: wait with it, so the held batch forms after release.
+      while (held_.load(std::memory_order_relaxed) && !stopping_.load(std::memory_order_acquire)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      n = 1;
+      const Clock::time_point oldest = batch[0]->times.preprocessEnd;
+      for (;;) {
+        n += int(ready_.try_dequeue_bulk(batch.data() + n, size_t(maxBatch - n)));
+        BatchDecision decision = DecideBatch(policy_, n, oldest, Clock::now());
+        if (decision.runNow) break;
+        auto wait = std::chrono::duration_cast<std::chrono::microseconds>(decision.waitUntil - Clock::now());
+        if (wait.count() > 0) {
+          n += int(ready_.wait_dequeue_bulk_timed(batch.data() + n, size_t(maxBatch - n), wait.count()));
+        }
       }
     }
     // Drop Stop()'s wake-ups and requests aborted while they waited.
@@ -139,6 +147,35 @@ void ModelRunner::InstanceLoop(int instance) {
   }
 }
 
+Ort::Session& ModelRunner::ChooseSession(int instance, bool* parallel) {
+  *parallel = false;
+  Ort::Session* shared = model_->parallelSession();
+  if (shared == nullptr) return model_->session(instance);
+  std::unique_lock<std::mutex> lock(scheduleMutex_);
+  if (!runningParallel_ && runningSingle_ == 0 && ready_.size_approx() == 0) {
+    runningParallel_ = true;
+    *parallel = true;
+    return *shared;
+  }
+  // A parallel run holds every core: wait for it rather than fight it for them.
+  scheduleChanged_.wait(lock, [this] { return !runningParallel_; });
+  ++runningSingle_;
+  return model_->session(instance);
+}
+
+void ModelRunner::ReleaseSession(bool parallel) {
+  if (model_->parallelSession() == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(scheduleMutex_);
+    if (parallel) {
+      runningParallel_ = false;
+    } else {
+      --runningSingle_;
+    }
+  }
+  scheduleChanged_.notify_all();
+}
+
 void ModelRunner::RunBatch(int instance, Request** batch, int n) {
   const size_t item = model_->itemElements();
   const int runSize = model_->fixedBatch() > 0 ? model_->fixedBatch() : n;
@@ -157,20 +194,23 @@ void ModelRunner::RunBatch(int instance, Request** batch, int n) {
   std::vector<int64_t> shape = pre.layout == TensorLayout::kNchw
                                    ? std::vector<int64_t>{runSize, 3, pre.height, pre.width}
                                    : std::vector<int64_t>{runSize, pre.height, pre.width, 3};
+  std::vector<Ort::Value> outputs;
+  bool parallel = false;
+  Ort::Session& session = ChooseSession(instance, &parallel);
   const Clock::time_point start = Clock::now();
   for (int i = 0; i < n; ++i) batch[i]->times.inferenceStart = start;
-  std::vector<Ort::Value> outputs;
   try {
     auto memory = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeCPU);
     Ort::Value input = Ort::Value::CreateTensor<float>(memory, buffer, item * runSize, shape.data(), shape.size());
     const char* inputName = model_->inputName();
     const auto& outputNames = model_->outputNames();
-    outputs = model_->session(instance).Run(runOptions_[instance], &inputName, &input, 1, outputNames.data(),
-                                            outputNames.size());
+    outputs = session.Run(runOptions_[instance], &inputName, &input, 1, outputNames.data(), outputNames.size());
   } catch (const Ort::Exception& e) {
+    ReleaseSession(parallel);
     for (int i = 0; i < n; ++i) Fail(batch[i], ErrorCode::kInferenceFailed, std::string("inference failed: ") + e.what());
     return;
   }
+  ReleaseSession(parallel);
   const Clock::time_point end = Clock::now();
   stats_.AddBatch(n);
   auto output = std::make_shared<BatchOutput>();

@@ -100,6 +100,16 @@ class ModelRunner {
   std::atomic<bool> held_{false};
   bool stopped_ = false;
 
+  // Adaptive instances: a batch runs on the parallel session only when nothing else runs and nothing
+  // waits; otherwise on its thread's single-threaded session, side by side with the others.
+  Ort::Session& ChooseSession(int instance, bool* parallel);
+  void ReleaseSession(bool parallel);
+  std::mutex batcherMutex_;  // held by the instance thread that is forming a batch
+  std::mutex scheduleMutex_;
+  std::condition_variable scheduleChanged_;
+  int runningSingle_ = 0;
+  bool runningParallel_ = false;
+
   std::atomic<int64_t> outstanding_{0};
   std::mutex idleMutex_;
   std::condition_variable idle_;

@@ -128,6 +128,7 @@ void Pipeline::PreprocessOne(Request* r) {
     options.maxPixels = config_.maxImagePixels;
     options.targetWidth = spec.width;
     options.targetHeight = spec.height;
+    options.letterbox = spec.resize == ResizeMode::kLetterbox;
     DecodedImage image = DecodeImage(r->image, options, &decoded);
     r->originalWidth = image.originalWidth;
     r->originalHeight = image.originalHeight;
