@@ -10,6 +10,7 @@ import { noise, solid, toRaw } from './helpers/images.ts';
 import type { Rgb, RgbImage } from './helpers/images.ts';
 import { modelPath, MODELS, PALETTE, sleep, waitFor } from './helpers/models.ts';
 import { maxAbsDiff, softmax } from './helpers/reference.ts';
+import { meanColorClassifier } from '../scripts/models/classifiers.ts';
 
 // Logits up to 10 in float32, after a 1024-term float sum: measured error up to 1.1e-5.
 const TOL = 5e-5;
@@ -99,9 +100,9 @@ test('1000 concurrent requests: each result matches its own image; batches large
   });
 });
 
-// Holding, then submitting at once, is how the hook is meant to be used. It fails on this build: an
-// instance thread that was already blocked waiting for work when the hold began still takes the first
-// request that becomes ready and runs it as a batch of 1 (queueDepth stays at 7).
+// Holding, then submitting at once, is how the hook is meant to be used. Regression: an instance thread
+// that was already blocked waiting for work when the hold began used to take the first request that
+// became ready and run it as a batch of 1 (queueDepth stayed at 7).
 test('held batcher: exactly maxBatchSize requests run as one batch of 8', async () => {
   await withPool({ models: [meanColorNone], maxBatchSize: 8, maxQueueDelayMs: 0 }, async (pool) => {
     pool._holdBatching(true);
@@ -137,8 +138,6 @@ test('held batcher: exactly maxBatchSize requests run as one batch of 8', async 
 test('held batcher: 24 requests line up and release as full batches', async () => {
   await withPool({ models: [meanColorNone], maxBatchSize: 8, maxQueueDelayMs: 0 }, async (pool) => {
     pool._holdBatching(true);
-    // Lets the idle instance thread see the hold before anything arrives (see the test above).
-    await sleep(50);
     const promises = Array.from({ length: 24 }, (_, i) =>
       handled(pool.infer(toRaw(solid(32, 32, colourOf(i * 41))), 'mean')),
     );
@@ -182,7 +181,6 @@ test("a model's maxBatchSize overrides the pool's, smaller and larger", async ()
     hist.forEach((count, size) => assert.ok(size <= 3 || count === 0, `a batch of ${size}`));
 
     pool._holdBatching(true);
-    await sleep(50); // see the held-batcher tests above
     const held = Array.from({ length: 16 }, (_, i) =>
       handled(pool.infer(toRaw(solid(32, 32, colourOf(i * 3))), 'large')),
     );
@@ -191,6 +189,47 @@ test("a model's maxBatchSize overrides the pool's, smaller and larger", async ()
     for (const r of (await Promise.all(held)) as ClassificationResult[]) assert.is(r.batchSize, 16);
     assert.is(pool.stats().large!.batchSizeHistogram[16], 1);
   });
+});
+
+test('a batch of large inputs, run in slices on the single-threaded sessions, keeps each result with its image', async () => {
+  // 1024x1024 inputs exceed one slice, so under load a batch runs one image per call: results must
+  // still map back to their own requests, and the batch still counts as one.
+  const size = 1024;
+  const pool = await InferencePool.create({
+    maxBatchSize: 4,
+    models: [{ id: 'big', path: meanColorClassifier({ size, scale: 10 }), task: 'classification' }],
+  });
+  try {
+    pool._holdBatching(true);
+    const colours: Rgb[] = [
+      [250, 10, 10],
+      [10, 250, 10],
+      [10, 10, 250],
+      [200, 200, 10],
+    ];
+    const pending = colours.map((c) => pool.infer<ClassificationResult>(toRaw(solid(64, 64, c)), 'big'));
+    await waitFor(() => pool.stats().big!.queueDepth === 4, 'queueDepth 4', 5000);
+    // Keep one instance busy so the held batch is not run alone on the shared session.
+    const busy = pool.infer<ClassificationResult>(toRaw(solid(64, 64, [10, 10, 250])), 'big');
+    pool._holdBatching(false);
+    const results = await Promise.all(pending);
+    await busy;
+    assert.equal(
+      results.map((r) => r.top),
+      ['red', 'green', 'blue', 'red'],
+    );
+    for (const [i, r] of results.entries()) {
+      const mean = colours[i]!.map((v) => v / 255);
+      const expected = softmax(mean.map((m) => 10 * m));
+      assert.ok(maxAbsDiff(r.scores, expected) < 1e-5, `request ${i}: its own scores`);
+    }
+    assert.ok(
+      pool.stats().big!.batchSizeHistogram.some((count, size) => size > 1 && count > 0),
+      'a batch larger than 1',
+    );
+  } finally {
+    await pool.close();
+  }
 });
 
 test('maxQueueDelayMs 50: two requests 10 ms apart run as one batch of 2', async () => {

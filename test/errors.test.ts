@@ -9,15 +9,7 @@ import type { ClassificationResult, ImageInput, ModelSpec } from '../lib/index.t
 import { GraphBuilder } from '../scripts/onnx/builder.ts';
 import { encodeJpeg, encodePng, noise, prng, solid, toRaw } from './helpers/images.ts';
 import type { Rgb } from './helpers/images.ts';
-import {
-  failingAtRunModel,
-  modelPath,
-  MODELS,
-  rejectsWith,
-  scalarOutputModel,
-  sleep,
-  waitFor,
-} from './helpers/models.ts';
+import { failingAtRunModel, modelPath, MODELS, rejectsWith, scalarOutputModel, waitFor } from './helpers/models.ts';
 import { maxAbsDiff } from './helpers/reference.ts';
 
 const mean: ModelSpec = { id: 'mean', path: modelPath(MODELS.meanColor), task: 'classification', activation: 'none' };
@@ -243,8 +235,6 @@ test('QUEUE_FULL: the request over maxQueueSize is refused, the ones admitted co
   const small = await InferencePool.create({ models: [mean], maxQueueSize: 4 });
   try {
     small._holdBatching(true);
-    // Lets the idle instance thread see the hold before anything arrives (see batching.test.ts).
-    await sleep(50);
     const admitted = Array.from({ length: 4 }, (_, i) => handled(small.infer(toRaw(solid(8, 8, colour(i))), 'mean')));
     await rejectsWith(small.infer(goodPng, 'mean'), 'QUEUE_FULL', /maxQueueSize|4/);
     await rejectsWith(small.infer(goodPng, 'mean'), 'QUEUE_FULL');
@@ -277,7 +267,6 @@ test('ABORTED: a signal aborted before the call, and one aborted while the reque
   const held = await InferencePool.create({ models: [mean] });
   try {
     held._holdBatching(true);
-    await sleep(50);
     const controller = new AbortController();
     const keep = [0, 1].map((i) => handled(held.infer(toRaw(solid(8, 8, colour(i))), 'mean')));
     const aborted = handled(held.infer(toRaw(solid(8, 8, colour(7))), 'mean', { signal: controller.signal }));

@@ -33,6 +33,7 @@ Ort::SessionOptions MakeSessionOptions(const SessionConfig& config, const ModelS
   options.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
   options.EnableMemPattern();
   options.EnableCpuMemArena();
+  if (runtime.sharedAllocator()) options.AddConfigEntry("session.use_env_allocators", "1");
   if (config.provider == ExecutionProvider::kCuda) {
     try {
       OrtCUDAProviderOptions cuda{};

@@ -10,6 +10,9 @@ namespace {
 // which a freed slot and a newly parked request miss each other.
 constexpr auto kIdleWake = std::chrono::milliseconds(20);
 
+// Input floats per run on a single-threaded session: one 640x640 image, six at 320x320, eight at 224x224.
+constexpr size_t kSliceElements = size_t(1) << 21;
+
 }  // namespace
 
 ModelRunner::ModelRunner(std::unique_ptr<Model> model, std::chrono::microseconds maxQueueDelay, int slotCount,
@@ -190,38 +193,56 @@ void ModelRunner::RunBatch(int instance, Request** batch, int n) {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   Pump();
 
+  bool parallel = false;
+  Ort::Session& session = ChooseSession(instance, &parallel);
+  // A single-threaded session runs the batch in slices no larger than kSliceElements of input: on the
+  // CPU a big model runs as fast per image one image at a time (its activations then stay in cache),
+  // and the session's memory peaks with one slice instead of the whole batch. The shared session and
+  // fixed-batch models run the batch whole.
+  int slice = runSize;
+  if (model_->parallelSession() != nullptr && !parallel && model_->fixedBatch() == 0) {
+    slice = std::clamp(int(kSliceElements / item), 1, runSize);
+  }
+  stats_.AddBatch(n);
+  for (int first = 0; first < runSize; first += slice) {
+    const int count = std::min(slice, runSize - first);
+    RunSlice(session, instance, buffer + size_t(first) * item, count, batch + first, std::min(count, n - first), n);
+  }
+  ReleaseSession(parallel);
+}
+
+void ModelRunner::RunSlice(Ort::Session& session, int instance, float* input, int runSize, Request** requests, int n,
+                           int batchSize) {
+  const size_t item = model_->itemElements();
   const PreprocessSpec& pre = model_->preprocess();
   std::vector<int64_t> shape = pre.layout == TensorLayout::kNchw
                                    ? std::vector<int64_t>{runSize, 3, pre.height, pre.width}
                                    : std::vector<int64_t>{runSize, pre.height, pre.width, 3};
-  std::vector<Ort::Value> outputs;
-  bool parallel = false;
-  Ort::Session& session = ChooseSession(instance, &parallel);
   const Clock::time_point start = Clock::now();
-  for (int i = 0; i < n; ++i) batch[i]->times.inferenceStart = start;
+  for (int i = 0; i < n; ++i) requests[i]->times.inferenceStart = start;
+  std::vector<Ort::Value> outputs;
   try {
     auto memory = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeCPU);
-    Ort::Value input = Ort::Value::CreateTensor<float>(memory, buffer, item * runSize, shape.data(), shape.size());
+    Ort::Value tensor = Ort::Value::CreateTensor<float>(memory, input, item * runSize, shape.data(), shape.size());
     const char* inputName = model_->inputName();
     const auto& outputNames = model_->outputNames();
-    outputs = session.Run(runOptions_[instance], &inputName, &input, 1, outputNames.data(), outputNames.size());
+    outputs = session.Run(runOptions_[instance], &inputName, &tensor, 1, outputNames.data(), outputNames.size());
   } catch (const Ort::Exception& e) {
-    ReleaseSession(parallel);
-    for (int i = 0; i < n; ++i) Fail(batch[i], ErrorCode::kInferenceFailed, std::string("inference failed: ") + e.what());
+    for (int i = 0; i < n; ++i) {
+      Fail(requests[i], ErrorCode::kInferenceFailed, std::string("inference failed: ") + e.what());
+    }
     return;
   }
-  ReleaseSession(parallel);
   const Clock::time_point end = Clock::now();
-  stats_.AddBatch(n);
   auto output = std::make_shared<BatchOutput>();
   output->values = std::move(outputs);
   output->runSize = runSize;
   for (int i = 0; i < n; ++i) {
-    batch[i]->batch = output;
-    batch[i]->batchIndex = i;
-    batch[i]->batchSize = n;
-    batch[i]->times.inferenceEnd = end;
-    links_.postprocess(batch[i]);
+    requests[i]->batch = output;
+    requests[i]->batchIndex = i;
+    requests[i]->batchSize = batchSize;
+    requests[i]->times.inferenceEnd = end;
+    links_.postprocess(requests[i]);
   }
 }
 

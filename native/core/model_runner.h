@@ -78,6 +78,9 @@ class ModelRunner {
  private:
   void InstanceLoop(int instance);
   void RunBatch(int instance, Request** batch, int n);
+  // Runs `runSize` inputs (the first n of them real requests) as one call, and hands the requests on.
+  void RunSlice(Ort::Session& session, int instance, float* input, int runSize, Request** requests, int n,
+                int batchSize);
   void ReleaseSlot(int slot) { freeSlots_.enqueue(slot); }
 
   std::unique_ptr<Model> model_;

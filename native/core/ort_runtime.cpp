@@ -64,6 +64,16 @@ OrtRuntime& OrtRuntime::Acquire(const RuntimeOptions& options) {
     threading.SetGlobalSpinControl(0);
     runtime->env_ = new Ort::Env(threading, ORT_LOGGING_LEVEL_FATAL, "inference-pool");
     runtime->env_->DisableTelemetryEvents();
+    // One CPU arena for every session in the process (sessions opt in with session.use_env_allocators):
+    // memory then peaks with the runs that overlap, not with the number of sessions, and grows by what
+    // is asked rather than by powers of two.
+    try {
+      Ort::ArenaCfg arena(0, 1, -1, -1);
+      runtime->env_->CreateAndRegisterAllocator(Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault), arena);
+      runtime->sharedAllocator_ = true;
+    } catch (const Ort::Exception&) {
+      // Another user of the library registered one already, or this build cannot: per-session arenas.
+    }
     runtime->providers_ = Ort::GetAvailableProviders();
   } catch (const Ort::Exception& e) {
     delete runtime;

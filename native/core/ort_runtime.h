@@ -34,6 +34,8 @@ class OrtRuntime {
   // first, without global thread pools: sessions then get per-session threads.
   bool sharedThreadPools() const { return sharedThreadPools_.load(); }
   void MarkNoSharedThreadPools() { sharedThreadPools_.store(false); }
+  // Whether sessions can share the Env's CPU arena.
+  bool sharedAllocator() const { return sharedAllocator_; }
 
  private:
   OrtRuntime() = default;
@@ -43,6 +45,7 @@ class OrtRuntime {
   int intraOpThreads_ = 0;
   std::vector<std::string> providers_;
   std::atomic<bool> sharedThreadPools_{true};
+  bool sharedAllocator_ = false;
 };
 
 }  // namespace ip
