@@ -52,9 +52,9 @@ const plan: Plan = quick
       ],
       concurrencies: [1, 16, 64, 1000],
       reps: 3,
-      burstWorkloads: ['detection', 'classification', 'all-three', 'shapes-detection'],
-      seconds: 3,
-      ceilingSeconds: 2,
+      burstWorkloads: ['detection', 'classification', 'all-three'],
+      seconds: 2,
+      ceilingSeconds: 1,
       microIterations: 100,
       soakRequests: 100_000,
     };

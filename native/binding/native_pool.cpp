@@ -1,5 +1,7 @@
 #include "binding/native_pool.h"
 
+#include <chrono>
+
 #include "binding/addon_data.h"
 #include "binding/js_errors.h"
 #include "binding/js_options.h"
@@ -128,7 +130,7 @@ void NativePool::OnWake(Napi::Env env, Napi::Function, NativePool* pool, void*) 
   // an uncaught exception instead. While the environment is being torn down (worker.terminate()),
   // calls into JS fail and there is nobody left to tell.
   try {
-    pool->DeliverCompleted(env);
+    pool->DeliverCompleted(env, true);
   } catch (const Napi::Error& e) {
     try {
       e.ThrowAsJavaScriptException();
@@ -162,12 +164,16 @@ void NativePool::Shutdown() {
   addon_ = nullptr;
 }
 
-void NativePool::DeliverCompleted(Napi::Env env) {
+void NativePool::DeliverCompleted(Napi::Env env, bool bounded) {
   if (shutDown_) return;
-  ip::Request* done[256];
+  // Bounded: after a couple of milliseconds, the rest waits for the next turn of the event loop, so
+  // promise continuations, timers and I/O run in between however many results arrive at once.
+  constexpr auto kBudget = std::chrono::milliseconds(2);
+  const auto started = std::chrono::steady_clock::now();
+  ip::Request* done[32];
   Napi::Function callback = onComplete_.Value();
   std::unique_ptr<Napi::Error> firstError;
-  while (size_t n = pipeline_->DrainCompleted(done, 256)) {
+  while (size_t n = pipeline_->DrainCompleted(done, 32)) {
     for (size_t i = 0; i < n; ++i) {
       std::unique_ptr<ip::Request> r(done[i]);
       Napi::HandleScope scope(env);
@@ -186,6 +192,10 @@ void NativePool::DeliverCompleted(Napi::Env env) {
       } catch (const Napi::Error& e) {
         if (!firstError) firstError = std::make_unique<Napi::Error>(e);
       }
+    }
+    if (bounded && std::chrono::steady_clock::now() - started > kBudget) {
+      wake_.NonBlockingCall();  // come back for the rest
+      break;
     }
   }
   if (pending_.empty() && wakeRefed_ && !wakeReleased_) {

@@ -22,8 +22,9 @@ class NativePool : public Napi::ObjectWrap<NativePool> {
 
   // Environment teardown (process exit, worker exit): stop every thread now, deliver nothing.
   void Shutdown();
-  // Called on the JS thread by the completion function.
-  void DeliverCompleted(Napi::Env env);
+  // Called on the JS thread: settles completed requests; `bounded` stops after a short time budget
+  // and schedules the rest for a later turn of the event loop.
+  void DeliverCompleted(Napi::Env env, bool bounded = false);
   // Lets go of the completion function once nothing can complete any more.
   void ReleaseWake();
 
