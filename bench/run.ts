@@ -2,7 +2,7 @@
 // contenders measured in the same run, interleaved, each cell in a fresh process; medians and
 // pairwise ratios; results to bench/results/ as JSON, a markdown table and an SVG chart.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,6 +60,20 @@ const plan: Plan = quick
     };
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+/** Puts a full run's table between the README's benchmark markers, so the README shows the latest. */
+function updateReadme(markdown: string): void {
+  const file = join(root, 'README.md');
+  const readme = readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const i = readme.indexOf(start);
+  const j = readme.indexOf(end);
+  if (i < 0 || j < i) return;
+  const table = markdown.split('\n\nCeiling:')[0]!;
+  const block = `${start}\n${table}\n\n![throughput and p99 latency against requests in flight](bench/results/latest.svg)\n\nMore (ceilings, stage micro-benchmarks, memory soak): [bench/results/latest.md](bench/results/latest.md).\n`;
+  writeFileSync(file, readme.slice(0, i) + block + readme.slice(j));
+}
 
 function child<T>(job: object): T {
   const r = spawnSync(process.execPath, [tsx, join(root, 'bench', 'child.ts'), JSON.stringify(job)], {
@@ -140,5 +154,6 @@ const base = quick ? 'quick' : 'latest';
 writeFileSync(join(dir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(dir, `${base}.md`), renderMarkdown(report));
 writeFileSync(join(dir, `${base}.svg`), renderChart(report));
+if (!quick) updateReadme(renderMarkdown(report));
 log(`done in ${elapsed()}: bench/results/${base}.{json,md,svg}`);
 process.stdout.write(renderMarkdown(report));

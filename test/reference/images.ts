@@ -1,18 +1,10 @@
 // Small seeded test images for the detection tests: raw RGB buffers the pool takes as is, and the float
 // tensor a model sees when such an image is already at its input size (pixels / 255, NCHW).
 import type { RawImage } from '../../lib/index.ts';
+import { prng as rng } from '../helpers/images.ts';
 
-/** mulberry32, the same generator as scripts/onnx/random.ts: a seed gives the same image on every run. */
-export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded PRNG (mulberry32): a seed gives the same image on every run. */
+export { rng };
 
 /** A flat grey RGB image. */
 export function flat(width: number, height: number, grey = 128): RawImage {
