@@ -96,23 +96,34 @@ for (const name of ['000.png', '001.png', '002.png', '003.png']) {
   writeFileSync(`${OUTPUT}shapes-${name.replace('.png', '')}-masks.png`, await annotate(bytes, seg));
 }
 
-// Throughput: keep 64 requests in flight until 3000 have completed.
-const total = 3000;
-const inFlight = 64;
-let next = 0;
-const started = performance.now();
-async function worker(): Promise<void> {
-  while (next < total) {
-    const [, bytes] = samples[next++ % samples.length]!;
-    await pool.infer(bytes, 'colors');
+// Throughput: keep 64 requests in flight until `total` have completed.
+async function throughput(label: string, modelId: string, images: Buffer[], total: number): Promise<void> {
+  const before = pool.stats()[modelId]!;
+  let next = 0;
+  const started = performance.now();
+  async function caller(): Promise<void> {
+    while (next < total) await pool.infer(images[next++ % images.length]!, modelId);
   }
+  await Promise.all(Array.from({ length: 64 }, caller));
+  const seconds = (performance.now() - started) / 1000;
+  const after = pool.stats()[modelId]!;
+  const batches = after.batches - before.batches;
+  console.log(
+    `  ${label.padEnd(34)} ${(total / seconds).toFixed(0).padStart(5)} images/s, mean batch size ${(
+      (after.completed - before.completed) /
+      batches
+    ).toFixed(2)} (${total} images in ${seconds.toFixed(2)} s)`,
+  );
 }
-await Promise.all(Array.from({ length: inFlight }, worker));
-const seconds = (performance.now() - started) / 1000;
-const stats = pool.stats().colors!;
-console.log(
-  `\nThroughput with ${inFlight} in flight: ${(total / seconds).toFixed(0)} images/s ` +
-    `(${total} PNG images, ${seconds.toFixed(2)} s), mean batch size ${stats.meanBatchSize.toFixed(2)}, ` +
-    `mean stage times: preprocess ${stats.meanPreprocessMs.toFixed(2)} ms, inference ${stats.meanInferenceMs.toFixed(2)} ms per batch run`,
+console.log('\nThroughput with 64 requests in flight:');
+await throughput(
+  'colors (160×120 PNG swatches)',
+  'colors',
+  samples.map(([, bytes]) => bytes),
+  3000,
 );
+const photos = ['astronaut.png', 'chelsea.png', 'coffee.png', 'rocket.jpg'].map((f) => readFileSync(`${IMAGES}${f}`));
+await throughput('faces (photos, 416×416 input)', 'faces', photos, 1000);
+const shapes = ['000.png', '001.png', '002.png', '003.png'].map((f) => readFileSync(`${SHAPES}${f}`));
+await throughput('shapes-seg (320×320 input, masks)', 'shapes-seg', shapes, 1000);
 await pool.close();
