@@ -1,11 +1,5 @@
 #include "core/stage_pool.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <cstdlib>
-
 namespace ip {
 
 StagePool::StagePool(int threads, Work work) : work_(std::move(work)) {
@@ -17,9 +11,6 @@ StagePool::StagePool(int threads, Work work) : work_(std::move(work)) {
 StagePool::~StagePool() { Stop(); }
 
 void StagePool::Loop() {
-  if (const char* nice = std::getenv("INFERENCE_POOL_STAGE_NICE")) {
-    setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), std::atoi(nice));
-  }
   for (;;) {
     Request* request = nullptr;
     queue_.wait_dequeue(request);
