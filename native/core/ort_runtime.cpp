@@ -60,8 +60,9 @@ OrtRuntime& OrtRuntime::Acquire(const RuntimeOptions& options) {
     Ort::ThreadingOptions threading;
     threading.SetGlobalIntraOpNumThreads(options.intraOpThreads);
     threading.SetGlobalInterOpNumThreads(1);
-    // Spinning workers would steal the cores that preprocessing and postprocessing run on.
-    threading.SetGlobalSpinControl(0);
+    // The shared pool runs only a model's lone batch (adaptive instances run it exclusively); spinning
+    // keeps its threads hot between operators: a lone YOLOv8n-sized request measured 59 -> 55.5 ms p50.
+    threading.SetGlobalSpinControl(1);
     runtime->env_ = new Ort::Env(threading, ORT_LOGGING_LEVEL_FATAL, "inference-pool");
     runtime->env_->DisableTelemetryEvents();
     // One CPU arena for every session in the process (sessions opt in with session.use_env_allocators):
