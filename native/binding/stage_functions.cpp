@@ -69,12 +69,8 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
   ReadImage(info[0], &image);
   ip::PreprocessSpec spec = ReadSpec(info[1].As<Napi::Object>());
   ip::NormalizeTable table(spec);
-  ip::DecodeOptions options;
-  options.targetWidth = spec.width;
-  options.targetHeight = spec.height;
-  options.letterbox = spec.resize == ip::ResizeMode::kLetterbox;
   try {
-    ip::DecodedImage d = ip::DecodeImage(image, options);
+    ip::DecodedImage d = ip::DecodeImage(image, ip::DecodeOptionsFor(spec, ip::DecodeOptions{}.maxPixels));
     Napi::Float32Array out = Napi::Float32Array::New(env, size_t(spec.width) * spec.height * 3);
     cv::Mat scratch;
     ip::PreprocessInto(d, spec, table, out.Data(), scratch);

@@ -124,12 +124,7 @@ void Pipeline::PreprocessOne(Request* r) {
   r->times.preprocessStart = Clock::now();
   try {
     const PreprocessSpec& spec = runner.model().preprocess();
-    DecodeOptions options;
-    options.maxPixels = config_.maxImagePixels;
-    options.targetWidth = spec.width;
-    options.targetHeight = spec.height;
-    options.letterbox = spec.resize == ResizeMode::kLetterbox;
-    DecodedImage image = DecodeImage(r->image, options, &decoded);
+    DecodedImage image = DecodeImage(r->image, DecodeOptionsFor(spec, config_.maxImagePixels), &decoded);
     r->originalWidth = image.originalWidth;
     r->originalHeight = image.originalHeight;
     r->transform = PreprocessInto(image, spec, runner.normalizeTable(), runner.SlotData(r->slot), scratch);

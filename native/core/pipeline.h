@@ -42,7 +42,6 @@ class Pipeline {
   Pipeline(const PoolConfig& config, Wake wake);
   ~Pipeline();
 
-  const PoolConfig& config() const { return config_; }
   OrtRuntime& runtime() { return runtime_; }
 
   // Creates the sessions (slow; call it off the embedder's main thread). Throws PoolError.
@@ -67,7 +66,6 @@ class Pipeline {
 
   void SetBatchingHeld(bool held);
   std::vector<std::pair<std::string, ModelStatsSnapshot>> Stats();
-  size_t inflight() const { return inflight_.load(std::memory_order_relaxed); }
 
  private:
   void PreprocessOne(Request* request);

@@ -47,6 +47,15 @@ void FillPadding(const PreprocessSpec& spec, const NormalizeTable& table, float*
 
 }  // namespace
 
+DecodeOptions DecodeOptionsFor(const PreprocessSpec& spec, size_t maxPixels) {
+  DecodeOptions options;
+  options.maxPixels = maxPixels;
+  options.targetWidth = spec.width;
+  options.targetHeight = spec.height;
+  options.letterbox = spec.resize == ResizeMode::kLetterbox;
+  return options;
+}
+
 ImageTransform ComputeTransform(int srcW, int srcH, const PreprocessSpec& spec) {
   Placement p = Place(srcW, srcH, spec);
   ImageTransform t;

@@ -37,6 +37,9 @@ struct NormalizeTable {
 // Letterbox pixels take the value of grey 114, as Ultralytics pads.
 constexpr int kLetterboxGrey = 114;
 
+// How to decode an image for this input: reduced JPEG decoding sized to where the picture goes.
+DecodeOptions DecodeOptionsFor(const PreprocessSpec& spec, size_t maxPixels);
+
 // The mapping PreprocessInto applies to an image of srcW x srcH pixels (no reduced-scale decoding).
 ImageTransform ComputeTransform(int srcW, int srcH, const PreprocessSpec& spec);
 

@@ -25,8 +25,6 @@ class StagePool {
   void Stop();
   // Takes the requests still queued (after Stop), for the caller to fail.
   bool TryPop(Request*& request) { return queue_.try_dequeue(request); }
-  size_t ApproxSize() const { return queue_.size_approx(); }
-  int threads() const { return int(threads_.size()); }
 
  private:
   void Loop();
