@@ -118,6 +118,7 @@ export interface NativePool {
   loadModel(spec: NativeModelSpec): Promise<NativeModelInfo>;
   unloadModel(id: string): Promise<void>;
   submit(id: number, modelId: string, image: Uint8Array | NativeRawImage, options: NativeRequestOptions): void;
+  /** Marks the request cancelled; true when native code no longer reads its image, so it may settle now. */
   cancel(id: number): boolean;
   stats(): Record<string, NativeModelStats>;
   setBatchingHeld(held: boolean): void;
@@ -184,6 +185,8 @@ interface NativeBinding {
     drawing: NativeDrawing,
     options: { format: 'png' | 'jpeg'; quality: number },
   ): Promise<Buffer>;
+  /** Stops every pool of this environment now (process exit): terminates runs, joins threads. */
+  shutdownAll(): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -31,6 +31,21 @@ interface PendingRequest {
   model: ModelInfo;
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** Aborted while native code was reading its image: it rejects with this once native code lets go. */
+  aborted?: InferencePoolError;
+}
+
+const exitHooked = new WeakSet<object>();
+
+/**
+ * process.exit() runs the C library's exit handlers (ONNX Runtime's static destructors among them)
+ * while native threads may still be running, and Node runs no environment cleanup hook first; the
+ * 'exit' event comes before both, so every pool of this environment stops its threads there.
+ */
+function hookProcessExit(binding: { shutdownAll(): void }): void {
+  if (exitHooked.has(binding)) return;
+  exitHooked.add(binding);
+  process.once('exit', () => binding.shutdownAll());
 }
 
 function poolConfig(options: PoolOptions): NativePoolConfig {
@@ -115,6 +130,9 @@ function classCount(task: Task, info: NativeModelInfo): number | undefined {
  */
 export class InferencePool {
   readonly #native: NativePool;
+  // The native side holds this only weakly while nothing is in flight: the pool keeps it alive.
+  readonly #onComplete = (id: number, error: Error | null, result: NativeResult | null): void =>
+    this.#complete(id, error, result);
   readonly #pending = new Map<number, PendingRequest>();
   readonly #models = new Map<string, ModelInfo>();
   #nextId = 0;
@@ -122,9 +140,10 @@ export class InferencePool {
   #closing: Promise<void> | undefined;
 
   private constructor(options: PoolOptions) {
-    const { NativePool } = loadBinding();
+    const binding = loadBinding();
+    hookProcessExit(binding);
     try {
-      this.#native = new NativePool(poolConfig(options), (id, error, result) => this.#complete(id, error, result));
+      this.#native = new binding.NativePool(poolConfig(options), this.#onComplete);
     } catch (error) {
       throw toPoolError(error, 'INVALID_ARGUMENT');
     }
@@ -219,9 +238,14 @@ export class InferencePool {
       if (signal) {
         pending.signal = signal;
         pending.onAbort = () => {
-          this.#pending.delete(id);
-          this.#native.cancel(id);
-          reject(abortError(signal));
+          // The caller may reuse the image bytes once the promise settles: settle now only if native
+          // code is not reading them, else when it lets go (a decode takes milliseconds).
+          if (this.#native.cancel(id)) {
+            this.#pending.delete(id);
+            reject(abortError(signal));
+          } else {
+            pending.aborted = abortError(signal);
+          }
         };
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
@@ -261,7 +285,7 @@ export class InferencePool {
         // Anything still pending was aborted by its caller after the native side let it go.
         for (const [id, pending] of this.#pending) {
           this.#pending.delete(id);
-          pending.reject(new InferencePoolError('POOL_CLOSED', 'the pool was closed'));
+          pending.reject(pending.aborted ?? new InferencePoolError('POOL_CLOSED', 'the pool was closed'));
         }
       });
     }
@@ -289,6 +313,10 @@ export class InferencePool {
     if (!pending) return; // aborted by its caller: already rejected
     this.#pending.delete(id);
     if (pending.signal && pending.onAbort) pending.signal.removeEventListener('abort', pending.onAbort);
+    if (pending.aborted) {
+      pending.reject(pending.aborted);
+      return;
+    }
     if (error || !result) {
       pending.reject(toPoolError(error ?? new Error('no result')));
       return;

@@ -169,7 +169,12 @@ ip::RequestOptions ReadRequestOptions(const Napi::Value& value) {
     for (uint32_t i = 0; i < a.Length(); ++i) {
       Napi::Value e = a.Get(i);
       if (!e.IsNumber()) ThrowInvalidArgument(o.Env(), "classFilter must hold class ids");
-      r.classFilter.push_back(e.As<Napi::Number>().Int32Value());
+      double id = e.As<Napi::Number>().DoubleValue();
+      // -1 stands for a class name the model does not have (matches nothing); ids are plain integers.
+      if (!(id >= -1 && id <= 2147483647.0) || id != std::floor(id)) {
+        ThrowInvalidArgument(o.Env(), "classFilter ids must be integers from 0 to 2147483647");
+      }
+      r.classFilter.push_back(int(id));
     }
   }
   r.maskDecodeMode = Choice<ip::MaskDecodeMode>(o, "maskDecodeMode",
@@ -184,13 +189,18 @@ ip::RequestOptions ReadRequestOptions(const Napi::Value& value) {
 
 namespace {
 
+// Reads the typed array's own view, whatever backs it: an ArrayBuffer or a SharedArrayBuffer (whose
+// buffer napi_get_arraybuffer_info refuses).
 bool AsBytes(const Napi::Value& v, const uint8_t** data, size_t* length) {
   if (!v.IsTypedArray()) return false;
-  auto t = v.As<Napi::TypedArray>();
-  if (t.TypedArrayType() != napi_uint8_array && t.TypedArrayType() != napi_uint8_clamped_array) return false;
-  auto ab = t.ArrayBuffer();
-  *data = static_cast<const uint8_t*>(ab.Data()) + t.ByteOffset();
-  *length = t.ByteLength();
+  napi_typedarray_type type;
+  size_t count = 0;
+  void* bytes = nullptr;
+  napi_status status = napi_get_typedarray_info(v.Env(), v, &type, &count, &bytes, nullptr, nullptr);
+  if (status != napi_ok) return false;
+  if (type != napi_uint8_array && type != napi_uint8_clamped_array) return false;
+  *data = static_cast<const uint8_t*>(bytes);
+  *length = count;
   return true;
 }
 

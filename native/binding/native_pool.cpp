@@ -10,6 +10,20 @@
 namespace ipjs {
 namespace {
 
+// Runs `work`, then resolves `deferred` whatever happened; an exception from `work` is thrown on
+// afterwards (it becomes the environment's uncaught exception), so nothing is lost silently.
+template <typename Work>
+void SettleAfter(Napi::Env env, Napi::Promise::Deferred& deferred, Work work) {
+  std::exception_ptr failure;
+  try {
+    work();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  deferred.Resolve(env.Undefined());
+  if (failure) std::rethrow_exception(failure);
+}
+
 // An AsyncWorker that settles a promise and holds a reference on the pool's JS object while it
 // runs, so the pool cannot be collected under it.
 class PromiseWorker : public Napi::AsyncWorker {
@@ -62,8 +76,8 @@ class UnloadWorker : public PromiseWorker {
     runner_->Stop();
   }
   void OnOK() override {
-    pool_->DeliverCompleted(Env());  // the model's last results settle before the unload does
-    deferred_.Resolve(Env().Undefined());
+    // The model's last results settle before the unload does; the unload settles even if that throws.
+    SettleAfter(Env(), deferred_, [this] { pool_->DeliverCompleted(Env()); });
   }
 
  private:
@@ -77,9 +91,11 @@ class CloseWorker : public PromiseWorker {
       : PromiseWorker(env, self), pool_(pool), pipeline_(pipeline) {}
   void Execute() override { pipeline_->Close(false); }
   void OnOK() override {
-    pool_->DeliverCompleted(Env());  // whatever completed after the last wake-up
-    pool_->ReleaseWake();
-    deferred_.Resolve(Env().Undefined());
+    SettleAfter(Env(), deferred_, [this] {
+      pool_->DeliverCompleted(Env());  // whatever completed after the last wake-up
+      pool_->ReleaseWake();
+      pool_->ReleaseCallback();
+    });
   }
 
  private:
@@ -109,7 +125,10 @@ NativePool::NativePool(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
     ThrowInvalidArgument(env, "new NativePool(config, onComplete)");
   }
   ip::PoolConfig config = ReadPoolConfig(info[0].As<Napi::Object>());
-  onComplete_ = Napi::Persistent(info[1].As<Napi::Function>());
+  // Weak while nothing is in flight (the TS layer holds the callback for as long as the pool lives),
+  // strong while requests are, so a pool dropped with requests pending still settles them, and an
+  // idle pool dropped without close() can be collected.
+  onComplete_ = Napi::Weak(info[1].As<Napi::Function>());
   wake_ = WakeFunction::New(env, "inference-pool completion", 0, 1, this);
   wake_.Unref(env);  // referenced only while requests are in flight, so an idle pool lets the process exit
   try {
@@ -160,8 +179,27 @@ void NativePool::Shutdown() {
   }
   pending_.clear();
   ReleaseWake();
+  ReleaseCallback();
   if (addon_ != nullptr) addon_->pools.erase(this);
   addon_ = nullptr;
+}
+
+void NativePool::ReleaseCallback() {
+  if (callbackReleased_) return;
+  callbackReleased_ = true;
+  onComplete_.Reset();
+}
+
+void NativePool::HoldWhileInFlight(Napi::Env env, bool inFlight) {
+  if (inFlight == wakeRefed_ || wakeReleased_) return;
+  wakeRefed_ = inFlight;
+  if (inFlight) {
+    wake_.Ref(env);
+    if (!callbackReleased_) onComplete_.Ref();
+  } else {
+    wake_.Unref(env);
+    if (!callbackReleased_) onComplete_.Unref();
+  }
 }
 
 void NativePool::DeliverCompleted(Napi::Env env, bool bounded) {
@@ -169,26 +207,38 @@ void NativePool::DeliverCompleted(Napi::Env env, bool bounded) {
   // Bounded: after a couple of milliseconds, the rest waits for the next turn of the event loop, so
   // promise continuations, timers and I/O run in between however many results arrive at once.
   constexpr auto kBudget = std::chrono::milliseconds(2);
+  constexpr size_t kChunk = 32;
   const auto started = std::chrono::steady_clock::now();
-  ip::Request* done[32];
-  Napi::Function callback = onComplete_.Value();
   std::unique_ptr<Napi::Error> firstError;
-  while (size_t n = pipeline_->DrainCompleted(done, 32)) {
+  for (;;) {
+    ip::Request* drained[kChunk];
+    const size_t n = pipeline_->DrainCompleted(drained, kChunk);
+    if (n == 0) break;
+    // Owned and out of the pending table before anything below can throw, so that a throw (an
+    // environment that no longer runs JS) leaks none of them and leaves no entry for cancel() to touch.
+    std::unique_ptr<ip::Request> done[kChunk];
+    for (size_t i = 0; i < n; ++i) done[i].reset(drained[i]);
+    for (size_t i = 0; i < n; ++i) pending_.erase(uint32_t(done[i]->id));  // drops the reference on the bytes
+    Napi::Value callbackValue = callbackReleased_ ? Napi::Value() : onComplete_.Value();
     for (size_t i = 0; i < n; ++i) {
-      std::unique_ptr<ip::Request> r(done[i]);
+      std::unique_ptr<ip::Request> r = std::move(done[i]);
+      if (callbackValue.IsEmpty() || !callbackValue.IsFunction()) continue;  // nobody is left to tell
       Napi::HandleScope scope(env);
-      Napi::Value error = env.Null();
-      Napi::Value result = env.Null();
-      if (r->failed) {
-        error = MakeError(env, r->errorCode, r->errorMessage).Value();
-      } else {
-        result = MakeResult(env, *r);
-      }
-      uint32_t id = uint32_t(r->id);
-      pending_.erase(id);  // drops the reference on the input bytes
-      r.reset();
+      const uint32_t id = uint32_t(r->id);
       try {
-        callback.Call({Napi::Number::New(env, id), error, result});
+        Napi::Value error = env.Null();
+        Napi::Value result = env.Null();
+        if (r->failed) {
+          error = MakeError(env, r->errorCode, r->errorMessage).Value();
+        } else {
+          try {
+            result = MakeResult(env, *r);
+          } catch (const std::bad_alloc&) {
+            error = MakeError(env, ip::ErrorCode::kInferenceFailed, "out of memory while building the result").Value();
+          }
+        }
+        r.reset();
+        callbackValue.As<Napi::Function>().Call({Napi::Number::New(env, id), error, result});
       } catch (const Napi::Error& e) {
         if (!firstError) firstError = std::make_unique<Napi::Error>(e);
       }
@@ -198,10 +248,7 @@ void NativePool::DeliverCompleted(Napi::Env env, bool bounded) {
       break;
     }
   }
-  if (pending_.empty() && wakeRefed_ && !wakeReleased_) {
-    wake_.Unref(env);
-    wakeRefed_ = false;
-  }
+  if (pending_.empty()) HoldWhileInFlight(env, false);
   if (firstError) throw *firstError;
 }
 
@@ -251,20 +298,18 @@ Napi::Value NativePool::Submit(const Napi::CallbackInfo& info) {
   }
   // Completion is delivered on this thread, so the entry exists before anyone can look for it.
   pending_.emplace(id, Pending{request.release(), Napi::Persistent(keep)});
-  if (!wakeRefed_) {
-    wake_.Ref(env);
-    wakeRefed_ = true;
-  }
+  HoldWhileInFlight(env, true);
   return env.Undefined();
 }
 
 Napi::Value NativePool::Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) return Napi::Boolean::New(env, false);
+  if (!info[0].IsNumber()) return Napi::Boolean::New(env, true);
   auto it = pending_.find(info[0].As<Napi::Number>().Uint32Value());
-  if (it == pending_.end()) return Napi::Boolean::New(env, false);
-  it->second.request->cancelled.store(true, std::memory_order_relaxed);
-  return Napi::Boolean::New(env, true);
+  if (it == pending_.end()) return Napi::Boolean::New(env, true);  // native code holds nothing of it
+  // true: native code has let go of the image bytes (or never held them), so the request may settle
+  // now; false: it is reading them, and the request settles when it completes.
+  return Napi::Boolean::New(env, it->second.request->Cancel());
 }
 
 Napi::Value NativePool::Stats(const Napi::CallbackInfo& info) {

@@ -27,6 +27,8 @@ class NativePool : public Napi::ObjectWrap<NativePool> {
   void DeliverCompleted(Napi::Env env, bool bounded = false);
   // Lets go of the completion function once nothing can complete any more.
   void ReleaseWake();
+  // Drops the JS completion callback (after close): nothing here keeps the pool's JS objects alive.
+  void ReleaseCallback();
 
  private:
   static void OnWake(Napi::Env env, Napi::Function, NativePool* pool, void*);
@@ -42,6 +44,8 @@ class NativePool : public Napi::ObjectWrap<NativePool> {
   Napi::Value Runtime(const Napi::CallbackInfo& info);
 
   void CheckOpen(Napi::Env env);
+  // Keeps the event loop and the completion callback alive exactly while requests are in flight.
+  void HoldWhileInFlight(Napi::Env env, bool inFlight);
 
   struct Pending {
     ip::Request* request;
@@ -53,6 +57,7 @@ class NativePool : public Napi::ObjectWrap<NativePool> {
   WakeFunction wake_;
   bool wakeReleased_ = false;
   bool wakeRefed_ = false;
+  bool callbackReleased_ = false;
   bool closing_ = false;
   bool shutDown_ = false;
   Napi::FunctionReference onComplete_;

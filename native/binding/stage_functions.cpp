@@ -151,7 +151,7 @@ Napi::Value TimeModel(const Napi::CallbackInfo& info) {
       threads.emplace_back([&, lane] {
         Ort::Value input = Ort::Value::CreateTensor<float>(memory, data.data(), data.size(), shape.data(), shape.size());
         Ort::RunOptions runOptions;
-        Ort::Session& session = sideBySide ? model->session(lane) : model->session(0);
+        Ort::Session& session = model->session();
         session.Run(runOptions, &inputName, &input, 1, outputNames.data(), outputNames.size());  // warm-up
         while (times[lane].size() < 3 || std::chrono::duration<double>(ip::Clock::now() - started).count() < seconds) {
           auto t0 = ip::Clock::now();

@@ -10,33 +10,52 @@
 namespace ip {
 namespace {
 
-bool Allowed(const std::vector<uint8_t>& filter, int classId) {
-  return filter.empty() || (classId >= 0 && size_t(classId) < filter.size() && filter[classId]);
-}
-
-std::vector<uint8_t> FilterTable(const RequestOptions& options, int numClasses) {
+// Which classes a request keeps. With the class count known, a table of that many flags; without it
+// (an end-to-end model without names), the filter's own ids, sorted: never a table sized by an id
+// that came from a request.
+struct ClassFilter {
+  bool all = true;
   std::vector<uint8_t> table;
-  if (options.classFilter.empty()) return table;
-  int size = numClasses;
-  if (size <= 0) {  // an end-to-end model without names: the filter's own ids bound it
-    for (int id : options.classFilter) size = std::max(size, id + 1);
+  std::vector<int> ids;
+
+  bool Allows(int classId) const {
+    if (all) return true;
+    if (!table.empty()) return classId >= 0 && size_t(classId) < table.size() && table[classId];
+    return std::binary_search(ids.begin(), ids.end(), classId);
   }
-  table.assign(std::max(size, 1), 0);
+  bool AllowsNone() const {
+    if (all) return false;
+    return table.empty() ? ids.empty() : std::none_of(table.begin(), table.end(), [](uint8_t v) { return v; });
+  }
+};
+
+ClassFilter MakeClassFilter(const RequestOptions& options, int numClasses) {
+  ClassFilter f;
+  if (options.classFilter.empty()) return f;
+  f.all = false;
+  if (numClasses > 0) {
+    f.table.assign(size_t(numClasses), 0);
+    for (int id : options.classFilter) {
+      if (id >= 0 && id < numClasses) f.table[id] = 1;
+    }
+    return f;
+  }
   for (int id : options.classFilter) {
-    if (id >= 0 && id < size) table[id] = 1;
+    if (id >= 0) f.ids.push_back(id);
   }
-  return table;
+  std::sort(f.ids.begin(), f.ids.end());
+  return f;
 }
 
 // [channels, anchors]: rows are cx, cy, w, h, class scores..., mask coefficients...
 // Scans class rows contiguously (cache friendly) keeping each anchor's best allowed class.
-void DecodeYolov8(const HeadView& h, const RequestOptions& o, const std::vector<uint8_t>& filter,
+void DecodeYolov8(const HeadView& h, const RequestOptions& o, const ClassFilter& filter,
                   std::vector<Candidate>& out) {
   const int A = h.anchors;
   std::vector<float> best(A, -1.f);
   std::vector<int> bestClass(A, -1);
   for (int c = 0; c < h.numClasses; ++c) {
-    if (!Allowed(filter, c)) continue;
+    if (!filter.Allows(c)) continue;
     const float* row = h.data + size_t(4 + c) * A;
     for (int a = 0; a < A; ++a) {
       if (row[a] > best[a]) {
@@ -57,7 +76,7 @@ void DecodeYolov8(const HeadView& h, const RequestOptions& o, const std::vector<
 }
 
 // [anchors, channels]: cx, cy, w, h, objectness, class scores..., mask coefficients...
-void DecodeYolov5(const HeadView& h, const RequestOptions& o, const std::vector<uint8_t>& filter,
+void DecodeYolov5(const HeadView& h, const RequestOptions& o, const ClassFilter& filter,
                   std::vector<Candidate>& out) {
   for (int a = 0; a < h.anchors; ++a) {
     const float* r = h.data + size_t(a) * h.channels;
@@ -66,7 +85,7 @@ void DecodeYolov5(const HeadView& h, const RequestOptions& o, const std::vector<
     int bestClass = -1;
     float best = -1.f;
     for (int c = 0; c < h.numClasses; ++c) {
-      if (Allowed(filter, c) && r[5 + c] > best) {
+      if (filter.Allows(c) && r[5 + c] > best) {
         best = r[5 + c];
         bestClass = c;
       }
@@ -79,12 +98,14 @@ void DecodeYolov5(const HeadView& h, const RequestOptions& o, const std::vector<
 }
 
 // [K, 6 (+ masks)]: x1, y1, x2, y2, score, class — already suppressed by the model.
-void DecodeEndToEnd(const HeadView& h, const RequestOptions& o, const std::vector<uint8_t>& filter,
+void DecodeEndToEnd(const HeadView& h, const RequestOptions& o, const ClassFilter& filter,
                     std::vector<Candidate>& out) {
   for (int a = 0; a < h.anchors; ++a) {
     const float* r = h.data + size_t(a) * h.channels;
+    // The class arrives as a float: anything but a small non-negative whole number is not a class.
+    if (!(r[5] >= -0.5f && r[5] < 16777216.f)) continue;
     int classId = int(std::lround(r[5]));
-    if (!(r[4] >= o.confidence) || !Allowed(filter, classId)) continue;
+    if (!(r[4] >= o.confidence) || !filter.Allows(classId)) continue;
     out.push_back({r[0], r[1], r[2], r[3], r[4], classId, a});
   }
 }
@@ -126,10 +147,8 @@ OutputLayout ResolveLayout(OutputLayout requested, int64_t d1, int64_t d2, int n
 
 std::vector<Candidate> DecodeCandidates(const HeadView& head, const RequestOptions& options) {
   std::vector<Candidate> out;
-  std::vector<uint8_t> filter = FilterTable(options, head.numClasses);
-  if (!options.classFilter.empty() && std::none_of(filter.begin(), filter.end(), [](uint8_t v) { return v; })) {
-    return out;  // a filter that names none of this model's classes keeps nothing
-  }
+  ClassFilter filter = MakeClassFilter(options, head.numClasses);
+  if (filter.AllowsNone()) return out;  // a filter that names none of this model's classes keeps nothing
   switch (head.layout) {
     case OutputLayout::kYolov8: DecodeYolov8(head, options, filter, out); break;
     case OutputLayout::kYolov5: DecodeYolov5(head, options, filter, out); break;
@@ -160,12 +179,22 @@ void DecodeDetections(const DetectionInputs& in, const DetectionContext& ctx, co
                       const ImageTransform& t, int originalWidth, int originalHeight, DetectionResult* result) {
   const auto& headShape = in.headShape;
   if (headShape.size() != 3) throw PoolError(ErrorCode::kInferenceFailed, "the detection output is not [N, a, b]");
+  if (headShape[1] < 1 || headShape[2] < 1 || headShape[1] > (int64_t(1) << 24) || headShape[2] > (int64_t(1) << 24)) {
+    throw PoolError(ErrorCode::kInferenceFailed, "the detection output [N, " + std::to_string(headShape[1]) + ", " +
+                                                     std::to_string(headShape[2]) + "] has an empty or implausible dimension");
+  }
   int numMasks = 0;
   if (ctx.segment) {
     if (in.protos == nullptr || in.protoShape.size() != 4) {
       throw PoolError(ErrorCode::kInferenceFailed, "the segmenter has no [N, masks, h, w] prototype output");
     }
-    numMasks = int(in.protoShape[1]);
+    const auto& p = in.protoShape;
+    if (p[1] < 1 || p[2] < 1 || p[3] < 1 || p[1] > 4096 || p[2] > 16384 || p[3] > 16384) {
+      throw PoolError(ErrorCode::kInferenceFailed, "the segmenter's prototype output [N, " + std::to_string(p[1]) +
+                                                       ", " + std::to_string(p[2]) + ", " + std::to_string(p[3]) +
+                                                       "] has an empty or implausible dimension");
+    }
+    numMasks = int(p[1]);
   }
   HeadView view;
   view.layout = ResolveLayout(ctx.layout, headShape[1], headShape[2], numMasks, ctx.endToEndHint, ctx.classCountHint);
@@ -217,12 +246,16 @@ void DecodeDetections(const DetectionInputs& in, const DetectionContext& ctx, co
   g.originalHeight = originalHeight;
   g.transform = t;
   std::vector<float> coefficients(numMasks);
-  r.masks.resize(n);
+  // Each mask is built at the original image's resolution: kept only when asked for, otherwise one
+  // bitmap at a time lives just long enough to give its polygon (a big image with many large
+  // instances would otherwise hold them all at once).
+  if (o.returnMasks) r.masks.resize(n);
   r.polygons.resize(n);
+  InstanceMask scratch;
   for (size_t i = 0; i < n; ++i) {
     ReadMaskCoefficients(view, kept[i].anchor, coefficients.data());
     DecodeInstanceMask(pv, coefficients.data(), r.boxes.data.get() + 4 * i, g, o.maskDecodeMode, o.tradeoffFactor,
-                       &r.masks[i], &r.polygons[i]);
+                       o.returnMasks ? &r.masks[i] : &scratch, &r.polygons[i]);
   }
 }
 

@@ -88,17 +88,25 @@ std::unique_ptr<Model> Model::Load(OrtRuntime& runtime, const ModelSpec& spec, c
   const int threads = runtime.intraOpThreads() > 0 ? runtime.intraOpThreads()
                                                     : int(std::max(1u, std::thread::hardware_concurrency()));
   const bool adaptive = spec.instances == 0 && config.provider == ExecutionProvider::kCpu && threads > 1;
-  const int instances = adaptive ? threads : std::max(spec.instances, 1);
+  model->instanceCount_ = adaptive ? threads : std::max(spec.instances, 1);
+  // Every instance thread runs its batches on the same session (ONNX Runtime sessions take concurrent
+  // Run() calls), so the weights exist once however many instances there are; the adaptive parallel
+  // session shares its prepacked weights with it through one container.
+  {
+    OrtPrepackedWeightsContainer* container = nullptr;
+    Ort::ThrowOnError(Ort::GetApi().CreatePrepackedWeightsContainer(&container));
+    model->prepacked_.reset(container);
+  }
   auto open = [&](const Ort::SessionOptions& options) {
-    return spec.path.empty()
-               ? std::make_unique<Ort::Session>(runtime.env(), spec.bytes.data(), spec.bytes.size(), options)
-               : std::make_unique<Ort::Session>(runtime.env(), spec.path.c_str(), options);
+    return spec.path.empty() ? std::make_unique<Ort::Session>(runtime.env(), spec.bytes.data(), spec.bytes.size(),
+                                                              options, model->prepacked_.get())
+                             : std::make_unique<Ort::Session>(runtime.env(), spec.path.c_str(), options,
+                                                              model->prepacked_.get());
   };
   auto createSessions = [&] {
-    Ort::SessionOptions options =
-        MakeSessionOptions(config, spec, runtime, adaptive ? Threading::kSingle : Threading::kShared);
-    model->sessions_.clear();
-    for (int i = 0; i < instances; ++i) model->sessions_.push_back(open(options));
+    model->parallelSession_.reset();
+    model->session_.reset();
+    model->session_ = open(MakeSessionOptions(config, spec, runtime, adaptive ? Threading::kSingle : Threading::kShared));
     if (adaptive) model->parallelSession_ = open(MakeSessionOptions(config, spec, runtime, Threading::kShared));
   };
   try {
@@ -117,7 +125,7 @@ std::unique_ptr<Model> Model::Load(OrtRuntime& runtime, const ModelSpec& spec, c
     throw PoolError(ErrorCode::kModelLoadFailed, "cannot load " + Where(spec) + ": " + what);
   }
 
-  Ort::Session& session = *model->sessions_.front();
+  Ort::Session& session = *model->session_;
   Ort::AllocatorWithDefaultOptions allocator;
   try {
     if (session.GetInputCount() != 1) {
@@ -143,8 +151,13 @@ std::unique_ptr<Model> Model::Load(OrtRuntime& runtime, const ModelSpec& spec, c
   }
   if (auto it = model->metadata_.find("names"); it != model->metadata_.end()) {
     static const std::regex kEntry(R"((\d+)\s*:)");
+    // A hostile or broken table (an id of 2e9) must not size anything: such ids are ignored.
+    constexpr long kMaxClasses = 1 << 20;
     for (auto m = std::sregex_iterator(it->second.begin(), it->second.end(), kEntry); m != std::sregex_iterator(); ++m) {
-      model->classCountHint_ = std::max(model->classCountHint_, std::stoi((*m)[1]) + 1);
+      const std::string digits = (*m)[1];
+      if (digits.size() > 7) continue;
+      const long id = std::stol(digits);
+      if (id < kMaxClasses) model->classCountHint_ = std::max(model->classCountHint_, int(id) + 1);
     }
   }
 

@@ -1,5 +1,6 @@
-// A loaded model: its ONNX Runtime sessions (one per instance), what its input expects and what
-// its outputs look like. Immutable after Load(); each session is used by one instance thread.
+// A loaded model: its ONNX Runtime session (shared by every instance thread; adaptive models add a
+// second one on the shared thread pool), what its input expects and what its outputs look like.
+// Immutable after Load().
 #pragma once
 
 #include <onnxruntime_cxx_api.h>
@@ -64,8 +65,9 @@ class Model {
   // A model whose batch dimension is fixed runs exactly that many items, padding a short batch.
   int fixedBatch() const { return fixedBatch_; }
   size_t itemElements() const { return size_t(preprocess_.width) * preprocess_.height * 3; }
-  int instanceCount() const { return int(sessions_.size()); }
-  Ort::Session& session(int instance) { return *sessions_[instance]; }
+  // Threads that run batches at once; they all share session().
+  int instanceCount() const { return instanceCount_; }
+  Ort::Session& session() { return *session_; }
   // Adaptive instances: the session that spreads one batch over every intra-op thread (null otherwise).
   Ort::Session* parallelSession() { return parallelSession_.get(); }
   const char* inputName() const { return input_.name.c_str(); }
@@ -86,7 +88,13 @@ class Model {
   int classCountHint_ = 0;
   int maxBatchSize_ = 1;
   int fixedBatch_ = 0;
-  std::vector<std::unique_ptr<Ort::Session>> sessions_;
+  int instanceCount_ = 1;
+  struct ReleasePrepacked {
+    void operator()(OrtPrepackedWeightsContainer* p) const { Ort::GetApi().ReleasePrepackedWeightsContainer(p); }
+  };
+  // Declared before the sessions, so that it outlives them.
+  std::unique_ptr<OrtPrepackedWeightsContainer, ReleasePrepacked> prepacked_;
+  std::unique_ptr<Ort::Session> session_;
   std::unique_ptr<Ort::Session> parallelSession_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace ip {
 namespace {
@@ -30,19 +31,18 @@ void ModelRunner::Start() {
   const size_t item = model_->itemElements();
   slab_.reset(new float[item * slotCount_]);
   for (int i = 0; i < slotCount_; ++i) freeSlots_.enqueue(i);
-  const int runSize = model_->fixedBatch() > 0 ? model_->fixedBatch() : model_->maxBatchSize();
-  for (int i = 0; i < model_->instanceCount(); ++i) {
-    batchBuffers_.emplace_back(new float[item * runSize]);
-    runOptions_.emplace_back();
-  }
+  // Batch buffers are allocated by each instance thread when it first runs a batch: instances that
+  // never run at once (more instances than cores) never take their memory.
+  batchBuffers_.resize(model_->instanceCount());
+  for (int i = 0; i < model_->instanceCount(); ++i) runOptions_.emplace_back();
   for (int i = 0; i < model_->instanceCount(); ++i) threads_.emplace_back([this, i] { InstanceLoop(i); });
 }
 
 void ModelRunner::Admit(Request* request) {
   outstanding_.fetch_add(1, std::memory_order_relaxed);
   stats_.AddRequest();
-  parkedCount_.fetch_add(1, std::memory_order_relaxed);
   parked_.enqueue(request);
+  parkedCount_.fetch_add(1, std::memory_order_relaxed);
   // Orders the enqueue before Pump's look at the free slots (the batcher does the mirror image).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   Pump();
@@ -55,7 +55,12 @@ void ModelRunner::Pump() {
     Request* request;
     if (!parked_.try_dequeue(request)) {
       ReleaseSlot(slot);
-      return;
+      // A request parked while this thread held the slot found no slot free and returned: look again
+      // (Admit publishes its request before it looks at the slots; this mirrors it).
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (parkedCount_.load(std::memory_order_relaxed) == 0) return;
+      std::this_thread::yield();
+      continue;
     }
     parkedCount_.fetch_sub(1, std::memory_order_relaxed);
     request->slot = slot;
@@ -120,14 +125,26 @@ void ModelRunner::InstanceLoop(int instance) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
       n = 1;
-      const Clock::time_point oldest = batch[0]->times.preprocessEnd;
+      // The delay counts from the oldest request in hand (the queue is FIFO per producer only, so
+      // that need not be the first one taken).
+      Clock::time_point oldest = batch[0]->times.preprocessEnd;
       for (;;) {
+        const int before = n;
         n += int(ready_.try_dequeue_bulk(batch.data() + n, size_t(maxBatch - n)));
+        for (int i = before; i < n; ++i) {
+          if (batch[i] != nullptr) oldest = std::min(oldest, batch[i]->times.preprocessEnd);
+        }
+        // A closing pool or a stopping runner does not wait for company.
+        if (stopping_.load(std::memory_order_acquire) || links_.closing()) break;
         BatchDecision decision = DecideBatch(policy_, n, oldest, Clock::now());
         if (decision.runNow) break;
         auto wait = std::chrono::duration_cast<std::chrono::microseconds>(decision.waitUntil - Clock::now());
         if (wait.count() > 0) {
-          n += int(ready_.wait_dequeue_bulk_timed(batch.data() + n, size_t(maxBatch - n), wait.count()));
+          const int got = int(ready_.wait_dequeue_bulk_timed(batch.data() + n, size_t(maxBatch - n), wait.count()));
+          for (int i = n; i < n + got; ++i) {
+            if (batch[i] != nullptr) oldest = std::min(oldest, batch[i]->times.preprocessEnd);
+          }
+          n += got;
         }
       }
     }
@@ -150,10 +167,10 @@ void ModelRunner::InstanceLoop(int instance) {
   }
 }
 
-Ort::Session& ModelRunner::ChooseSession(int instance, bool* parallel) {
+Ort::Session& ModelRunner::ChooseSession(bool* parallel) {
   *parallel = false;
   Ort::Session* shared = model_->parallelSession();
-  if (shared == nullptr) return model_->session(instance);
+  if (shared == nullptr) return model_->session();
   std::unique_lock<std::mutex> lock(scheduleMutex_);
   if (!runningParallel_ && runningSingle_ == 0 && ready_.size_approx() == 0) {
     runningParallel_ = true;
@@ -163,7 +180,7 @@ Ort::Session& ModelRunner::ChooseSession(int instance, bool* parallel) {
   // A parallel run holds every core: wait for it rather than fight it for them.
   scheduleChanged_.wait(lock, [this] { return !runningParallel_; });
   ++runningSingle_;
-  return model_->session(instance);
+  return model_->session();
 }
 
 void ModelRunner::ReleaseSession(bool parallel) {
@@ -182,6 +199,14 @@ void ModelRunner::ReleaseSession(bool parallel) {
 void ModelRunner::RunBatch(int instance, Request** batch, int n) {
   const size_t item = model_->itemElements();
   const int runSize = model_->fixedBatch() > 0 ? model_->fixedBatch() : n;
+  if (!batchBuffers_[instance]) {
+    const int capacity = model_->fixedBatch() > 0 ? model_->fixedBatch() : model_->maxBatchSize();
+    batchBuffers_[instance].reset(new (std::nothrow) float[item * capacity]);
+    if (!batchBuffers_[instance]) {
+      for (int i = 0; i < n; ++i) Fail(batch[i], ErrorCode::kInferenceFailed, "out of memory for the batch buffer");
+      return;
+    }
+  }
   float* buffer = batchBuffers_[instance].get();
   for (int i = 0; i < n; ++i) {
     std::memcpy(buffer + i * item, SlotData(batch[i]->slot), item * sizeof(float));
@@ -194,7 +219,7 @@ void ModelRunner::RunBatch(int instance, Request** batch, int n) {
   Pump();
 
   bool parallel = false;
-  Ort::Session& session = ChooseSession(instance, &parallel);
+  Ort::Session& session = ChooseSession(&parallel);
   // A single-threaded session runs the batch in slices no larger than kSliceElements of input: on the
   // CPU a big model runs as fast per image one image at a time (its activations then stay in cache),
   // and the session's memory peaks with one slice instead of the whole batch. The shared session and
@@ -220,23 +245,27 @@ void ModelRunner::RunSlice(Ort::Session& session, int instance, float* input, in
                                    : std::vector<int64_t>{runSize, pre.height, pre.width, 3};
   const Clock::time_point start = Clock::now();
   for (int i = 0; i < n; ++i) requests[i]->times.inferenceStart = start;
-  std::vector<Ort::Value> outputs;
+  std::shared_ptr<BatchOutput> output;
+  std::string error;
   try {
     auto memory = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeCPU);
     Ort::Value tensor = Ort::Value::CreateTensor<float>(memory, input, item * runSize, shape.data(), shape.size());
     const char* inputName = model_->inputName();
     const auto& outputNames = model_->outputNames();
-    outputs = session.Run(runOptions_[instance], &inputName, &tensor, 1, outputNames.data(), outputNames.size());
-  } catch (const Ort::Exception& e) {
-    for (int i = 0; i < n; ++i) {
-      Fail(requests[i], ErrorCode::kInferenceFailed, std::string("inference failed: ") + e.what());
-    }
+    output = std::make_shared<BatchOutput>();
+    output->values =
+        session.Run(runOptions_[instance], &inputName, &tensor, 1, outputNames.data(), outputNames.size());
+    output->runSize = runSize;
+  } catch (const std::exception& e) {  // Ort::Exception, std::bad_alloc, std::system_error...
+    error = std::string("inference failed: ") + e.what();
+  } catch (...) {
+    error = "inference failed";
+  }
+  if (!error.empty()) {
+    for (int i = 0; i < n; ++i) Fail(requests[i], ErrorCode::kInferenceFailed, error);
     return;
   }
   const Clock::time_point end = Clock::now();
-  auto output = std::make_shared<BatchOutput>();
-  output->values = std::move(outputs);
-  output->runSize = runSize;
   for (int i = 0; i < n; ++i) {
     requests[i]->batch = output;
     requests[i]->batchIndex = i;
@@ -250,7 +279,14 @@ void ModelRunner::Terminate() {
   for (auto& options : runOptions_) options.SetTerminate();
 }
 
+void ModelRunner::Interrupt() {
+  for (int i = 0; i < model_->instanceCount(); ++i) ready_.enqueue(nullptr);
+}
+
 void ModelRunner::Stop() {
+  // An unload and the pool's close may stop the same runner from two threads: the second waits
+  // until the first has joined every thread.
+  std::lock_guard<std::mutex> lock(stopMutex_);
   if (stopped_) return;
   stopped_ = true;
   stopping_.store(true, std::memory_order_release);

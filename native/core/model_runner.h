@@ -74,6 +74,8 @@ class ModelRunner {
   void Stop();
   // Asks running batches to stop early (environment teardown).
   void Terminate();
+  // Wakes a batcher waiting for company so it sees the pool closing.
+  void Interrupt();
 
  private:
   void InstanceLoop(int instance);
@@ -96,16 +98,17 @@ class ModelRunner {
   moodycamel::BlockingConcurrentQueue<Request*> ready_;
   std::atomic<uint64_t> parkedCount_{0}, readyCount_{0};
 
-  std::vector<std::unique_ptr<float[]>> batchBuffers_;  // one per instance
+  std::vector<std::unique_ptr<float[]>> batchBuffers_;  // one per instance, allocated on its first batch
   std::vector<Ort::RunOptions> runOptions_;             // one per instance
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> held_{false};
+  std::mutex stopMutex_;
   bool stopped_ = false;
 
   // Adaptive instances: a batch runs on the parallel session only when nothing else runs and nothing
   // waits; otherwise on its thread's single-threaded session, side by side with the others.
-  Ort::Session& ChooseSession(int instance, bool* parallel);
+  Ort::Session& ChooseSession(bool* parallel);
   void ReleaseSession(bool parallel);
   std::mutex batcherMutex_;  // held by the instance thread that is forming a batch
   std::mutex scheduleMutex_;

@@ -2,6 +2,9 @@
 
 #include <opencv2/core.hpp>
 
+#include <algorithm>
+#include <thread>
+
 #include "core/classification.h"
 #include "core/decode.h"
 #include "core/detection.h"
@@ -70,8 +73,14 @@ std::shared_ptr<ModelRunner> Pipeline::LoadModel(const ModelSpec& spec) {
   ModelSpec resolved = spec;
   if (resolved.maxBatchSize <= 0) resolved.maxBatchSize = config_.maxBatchSize;
   auto model = Model::Load(runtime_, resolved, config_.session);
-  // Enough tensor slots for two full batches per instance, and one per preprocess thread beyond a batch.
-  int perRound = model->maxBatchSize() * model->instanceCount();
+  // Enough tensor slots for two full batches per batch that can really run at once (on the CPU no more
+  // than there are cores, however many instances were asked for), and one per preprocess thread
+  // beyond a batch. Slots hold preprocessed inputs only until a batch copies them out.
+  int concurrent = model->instanceCount();
+  if (config_.session.provider == ExecutionProvider::kCpu) {
+    concurrent = std::min(concurrent, int(std::max(1u, std::thread::hardware_concurrency())));
+  }
+  int perRound = model->maxBatchSize() * concurrent;
   int slots = std::max(2 * perRound, perRound + config_.preprocessThreads);
   auto delay = std::chrono::microseconds(int64_t(config_.maxQueueDelayMs * 1000.0));
   auto runner = std::make_shared<ModelRunner>(std::move(model), delay, slots, Links());
@@ -96,6 +105,10 @@ std::shared_ptr<ModelRunner> Pipeline::DetachModel(const std::string& id) {
   if (it == models_.end()) throw PoolError(ErrorCode::kModelNotFound, "no model '" + id + "' is loaded");
   auto runner = it->second;
   models_.erase(it);
+  // Close() must still stop it if the pool closes before the unload finishes.
+  detached_.erase(std::remove_if(detached_.begin(), detached_.end(), [](const auto& w) { return w.expired(); }),
+                  detached_.end());
+  detached_.push_back(runner);
   runner->SetHeld(false);  // a held model could never drain its requests
   return runner;
 }
@@ -115,28 +128,38 @@ void Pipeline::Submit(Request* request, const std::string& modelId) {
 }
 
 void Pipeline::PreprocessOne(Request* r) {
-  ModelRunner& runner = *r->runner;
-  if (closing()) return runner.FailAndPump(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
-  if (r->cancelled.load(std::memory_order_relaxed)) return runner.FailAndPump(r, ErrorCode::kAborted, "the request was aborted");
-  // This thread's decode and resize buffers, reused from request to request.
-  thread_local cv::Mat decoded;
+  // Held by value: once the request is failed or handed on, the JS thread may free it, and with it
+  // the last reference to an unloaded model's runner, while this function still pumps that runner.
+  std::shared_ptr<ModelRunner> runner = r->runner;
+  if (closing()) return runner->FailAndPump(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+  if (!r->BeginReading()) return runner->FailAndPump(r, ErrorCode::kAborted, "the request was aborted");
+  // This thread's resize buffer, reused from request to request; PreprocessInto writes every element
+  // of the slot it fills, so nothing of an earlier request survives in either.
   thread_local cv::Mat scratch;
   r->times.preprocessStart = Clock::now();
+  ErrorCode code = ErrorCode::kInferenceFailed;
+  std::string error;
   try {
-    const PreprocessSpec& spec = runner.model().preprocess();
-    DecodedImage image = DecodeImage(r->image, DecodeOptionsFor(spec, config_.maxImagePixels), &decoded);
+    const PreprocessSpec& spec = runner->model().preprocess();
+    DecodedImage image = DecodeImage(r->image, DecodeOptionsFor(spec, config_.maxImagePixels));
     r->originalWidth = image.originalWidth;
     r->originalHeight = image.originalHeight;
-    r->transform = PreprocessInto(image, spec, runner.normalizeTable(), runner.SlotData(r->slot), scratch);
+    r->transform = PreprocessInto(image, spec, runner->normalizeTable(), runner->SlotData(r->slot), scratch);
   } catch (const PoolError& e) {
-    return runner.FailAndPump(r, e.code(), e.what());
+    code = e.code();
+    error = e.what();
   } catch (const cv::Exception& e) {
-    return runner.FailAndPump(r, ErrorCode::kInvalidImage, std::string("cannot preprocess image: ") + e.what());
+    code = ErrorCode::kInvalidImage;
+    error = std::string("cannot preprocess image: ") + e.what();
   } catch (const std::exception& e) {
-    return runner.FailAndPump(r, ErrorCode::kInferenceFailed, std::string("preprocessing failed: ") + e.what());
+    error = std::string("preprocessing failed: ") + e.what();
+  } catch (...) {
+    error = "preprocessing failed";
   }
+  r->EndReading();
+  if (!error.empty()) return runner->FailAndPump(r, code, error);
   r->times.preprocessEnd = Clock::now();
-  runner.Ready(r);
+  runner->Ready(r);
 }
 
 void Pipeline::PostprocessOne(Request* r) {
@@ -155,6 +178,8 @@ void Pipeline::PostprocessOne(Request* r) {
       r->Fail(e.code(), e.what());
     } catch (const std::exception& e) {
       r->Fail(ErrorCode::kInferenceFailed, std::string("postprocessing failed: ") + e.what());
+    } catch (...) {
+      r->Fail(ErrorCode::kInferenceFailed, "postprocessing failed");
     }
   }
   r->batch.reset();  // the last request of a batch frees its outputs here
@@ -213,7 +238,15 @@ void Pipeline::Close(bool terminate) {
     std::unique_lock<std::shared_mutex> lock(modelsMutex_);
     for (auto& [id, runner] : models_) runners.push_back(runner);
     models_.clear();
+    // Unloaded models whose unload has not finished still run batches that feed the postprocess
+    // stage: they stop here too, before that stage does.
+    for (auto& weak : detached_) {
+      if (auto runner = weak.lock()) runners.push_back(std::move(runner));
+    }
+    detached_.clear();
   }
+  // A batch still forming stops waiting for company.
+  for (auto& runner : runners) runner->Interrupt();
   auto failLeftovers = [this] {
     Request* r;
     while (preprocess_->TryPop(r)) {

@@ -85,6 +85,7 @@ class Pipeline {
 
   std::shared_mutex modelsMutex_;
   std::map<std::string, std::shared_ptr<ModelRunner>> models_;
+  std::vector<std::weak_ptr<ModelRunner>> detached_;  // unloading: out of the table, maybe still running
 
   std::unique_ptr<StagePool> preprocess_;
   std::unique_ptr<StagePool> postprocess_;

@@ -65,7 +65,31 @@ struct Request {
   std::string errorMessage;
 
   std::atomic<bool> cancelled{false};
+  // Whether native code may still read the borrowed image bytes. Preprocessing moves it from kUnread
+  // to kReading and then kReleased; Cancel() looks at it to tell whether an aborted request can
+  // settle at once (the caller may then reuse the bytes) or must wait until preprocessing lets go.
+  enum InputState : int { kUnread, kReading, kReleased };
+  std::atomic<int> inputState{kUnread};
   RequestTimes times;
+
+  // Marks the request cancelled; true when native code no longer reads (and never again will read)
+  // the image bytes, so the request may settle now. The seq_cst pair with BeginReading() makes sure
+  // that at least one side sees the other.
+  bool Cancel() {
+    cancelled.store(true, std::memory_order_seq_cst);
+    return inputState.load(std::memory_order_seq_cst) != kReading;
+  }
+  // Preprocessing: false when the request was cancelled first (the bytes are then never read).
+  bool BeginReading() {
+    int expected = kUnread;
+    inputState.compare_exchange_strong(expected, kReading, std::memory_order_seq_cst);
+    if (cancelled.load(std::memory_order_seq_cst)) {
+      inputState.store(kReleased, std::memory_order_seq_cst);
+      return false;
+    }
+    return true;
+  }
+  void EndReading() { inputState.store(kReleased, std::memory_order_seq_cst); }
 
   void Fail(ErrorCode code, std::string message) {
     failed = true;
