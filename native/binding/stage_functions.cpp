@@ -84,15 +84,37 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
 // geometry: { inputWidth, inputHeight, originalWidth, originalHeight, resize, segment, outputLayout }
 Napi::Value Detect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || !info[4].IsObject()) ThrowInvalidArgument(env, "detect(head, shape, protos, shape, geometry, options)");
+  auto isFloat32 = [](const Napi::Value& v) {
+    return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  };
+  if (!isFloat32(info[0]) || !info[4].IsObject() || (!info[2].IsNull() && !info[2].IsUndefined() && !isFloat32(info[2]))) {
+    ThrowInvalidArgument(env, "detect(head: Float32Array, shape, protos: Float32Array | null, shape, geometry, options)");
+  }
   Napi::Float32Array head = info[0].As<Napi::Float32Array>();
   Napi::Object g = info[4].As<Napi::Object>();
   ip::DetectionInputs in;
   in.head = head.Data();
   in.headShape = Shape(info[1]);
-  if (info[2].IsTypedArray()) {
-    in.protos = info[2].As<Napi::Float32Array>().Data();
+  // The shapes come from the caller: they must describe at most the arrays given, one image's worth.
+  auto fits = [](const std::vector<int64_t>& shape, size_t elements) {
+    if (shape.empty() || shape[0] != 1) return false;
+    double count = 1;
+    for (int64_t d : shape) {
+      if (d < 0) return false;
+      count *= double(d);
+    }
+    return count <= double(elements);
+  };
+  if (!fits(in.headShape, head.ElementLength())) {
+    ThrowInvalidArgument(env, "detect(): headShape must be [1, a, b] and describe at most the head array");
+  }
+  if (isFloat32(info[2])) {
+    Napi::Float32Array protos = info[2].As<Napi::Float32Array>();
+    in.protos = protos.Data();
     in.protoShape = Shape(info[3]);
+    if (!fits(in.protoShape, protos.ElementLength())) {
+      ThrowInvalidArgument(env, "detect(): protoShape must be [1, nm, h, w] and describe at most the protos array");
+    }
   }
   ip::DetectionContext ctx;
   ctx.segment = g.Get("segment").ToBoolean().Value();
@@ -105,6 +127,9 @@ Napi::Value Detect(const Napi::CallbackInfo& info) {
   spec.resize = resize.IsString() && resize.As<Napi::String>().Utf8Value() == "stretch" ? ip::ResizeMode::kStretch
                                                                                         : ip::ResizeMode::kLetterbox;
   int ow = IntField(g, "originalWidth", ctx.inputWidth), oh = IntField(g, "originalHeight", ctx.inputHeight);
+  if (ctx.inputWidth < 1 || ctx.inputHeight < 1 || ow < 1 || oh < 1) {
+    ThrowInvalidArgument(env, "detect(): the input and original sizes must be positive");
+  }
   ip::RequestOptions options = ReadRequestOptions(info[5]);
   ip::DetectionResult result;
   try {
