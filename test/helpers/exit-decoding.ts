@@ -13,7 +13,7 @@ const spec =
     : { id: 'm', path: modelPath(MODELS.meanColor), task: 'classification' as const };
 const pool = await InferencePool.create({ models: [spec] });
 const images = Array.from({ length: 8 }, (_, i) => encodePng(noise(400, 300, i + 1)));
-const requests = Array.from({ length: 64 }, (_, i) => pool.infer(images[i % images.length], 'm').catch(() => {}));
+const requests = Array.from({ length: 64 }, (_, i) => pool.infer(images[i % images.length]!, 'm').catch(() => {}));
 void requests;
 // Let decoding and the first batches start.
 setTimeout(() => {
