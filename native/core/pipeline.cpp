@@ -118,13 +118,13 @@ void Pipeline::PreprocessOne(Request* r) {
   ModelRunner& runner = *r->runner;
   if (closing()) return runner.FailAndPump(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
   if (r->cancelled.load(std::memory_order_relaxed)) return runner.FailAndPump(r, ErrorCode::kAborted, "the request was aborted");
-  // This thread's decode and resize buffers, reused from request to request.
-  thread_local cv::Mat decoded;
+  // This thread's resize buffer, reused from request to request. Decoding always gets fresh memory,
+  // so a failed decode can never leave an earlier request's pixels in front of this one.
   thread_local cv::Mat scratch;
   r->times.preprocessStart = Clock::now();
   try {
     const PreprocessSpec& spec = runner.model().preprocess();
-    DecodedImage image = DecodeImage(r->image, DecodeOptionsFor(spec, config_.maxImagePixels), &decoded);
+    DecodedImage image = DecodeImage(r->image, DecodeOptionsFor(spec, config_.maxImagePixels));
     r->originalWidth = image.originalWidth;
     r->originalHeight = image.originalHeight;
     r->transform = PreprocessInto(image, spec, runner.normalizeTable(), runner.SlotData(r->slot), scratch);
