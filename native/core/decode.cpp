@@ -1,6 +1,5 @@
 #include "core/decode.h"
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -8,6 +7,8 @@
 #include <string>
 
 #include "core/errors.h"
+#include "core/exif_orientation.h"
+#include "core/image_decoders.h"
 #include "core/image_header.h"
 
 namespace ip {
@@ -40,45 +41,32 @@ int ReducedScale(const ImageHeader& header, const DecodeOptions& options) {
   return scale;
 }
 
-int ReducedFlag(int scale) {
-  switch (scale) {
-    case 2: return cv::IMREAD_REDUCED_COLOR_2;
-    case 4: return cv::IMREAD_REDUCED_COLOR_4;
-    case 8: return cv::IMREAD_REDUCED_COLOR_8;
-    default: return cv::IMREAD_COLOR;
-  }
-}
-
-DecodedImage DecodeEncoded(const ImageInput& input, const DecodeOptions& options, cv::Mat* reuse) {
+DecodedImage DecodeEncoded(const ImageInput& input, const DecodeOptions& options) {
   ImageHeader header;
   if (!ReadImageHeader(input.data, input.length, &header)) {
     throw PoolError(ErrorCode::kInvalidImage, "not a JPEG, PNG, BMP or WebP image (" + std::to_string(input.length) +
                                                   " bytes)");
   }
   CheckPixelLimit(header.width, header.height, options.maxPixels);
-  int scale = ReducedScale(header, options);
-  // Wraps the borrowed bytes: imdecode reads them in place.
-  cv::Mat bytes(1, int(input.length), CV_8UC1, const_cast<uint8_t*>(input.data));
-  DecodedImage out;
-  try {
-    if (reuse != nullptr) {
-      out.pixels = cv::imdecode(bytes, ReducedFlag(scale), reuse);
-    } else {
-      out.pixels = cv::imdecode(bytes, ReducedFlag(scale));
-    }
-  } catch (const cv::Exception& e) {
-    throw PoolError(ErrorCode::kInvalidImage, std::string("cannot decode image: ") + e.what());
+  CodecImage decoded;
+  switch (header.type) {
+    case ImageFileType::kJpeg:
+      decoded = DecodeJpeg(input.data, input.length, header, ReducedScale(header, options));
+      break;
+    case ImageFileType::kPng: decoded = DecodePng(input.data, input.length, header); break;
+    default: decoded = DecodeWithOpenCv(input.data, input.length, header); break;
   }
-  if (out.pixels.empty()) throw PoolError(ErrorCode::kInvalidImage, "cannot decode image: corrupt or truncated data");
+  ApplyOrientation(decoded.orientation, decoded.pixels);
+  DecodedImage out;
+  out.pixels = decoded.pixels;
   out.bgr = true;
-  if (scale == 1) {
-    out.originalWidth = out.pixels.cols;
-    out.originalHeight = out.pixels.rows;
-  } else {
-    // EXIF orientation may have turned the picture by 90 degrees after the header was written.
-    bool turned = (out.pixels.cols > out.pixels.rows) != (header.width > header.height);
+  if (header.type == ImageFileType::kJpeg || header.type == ImageFileType::kPng) {
+    bool turned = OrientationSwapsAxes(decoded.orientation);
     out.originalWidth = turned ? header.height : header.width;
     out.originalHeight = turned ? header.width : header.height;
+  } else {  // full scale, turned by OpenCV if at all
+    out.originalWidth = out.pixels.cols;
+    out.originalHeight = out.pixels.rows;
   }
   return out;
 }
@@ -133,9 +121,9 @@ int ChannelCount(PixelFormat format) {
   }
 }
 
-DecodedImage DecodeImage(const ImageInput& input, const DecodeOptions& options, cv::Mat* reuse) {
+DecodedImage DecodeImage(const ImageInput& input, const DecodeOptions& options) {
   if (input.data == nullptr || input.length == 0) throw PoolError(ErrorCode::kInvalidImage, "image is empty");
-  return input.encoded ? DecodeEncoded(input, options, reuse) : WrapRaw(input, options);
+  return input.encoded ? DecodeEncoded(input, options) : WrapRaw(input, options);
 }
 
 }  // namespace ip

@@ -1,6 +1,7 @@
-// Stage 1a: turns an ImageInput into 8-bit pixels. Encoded files are decoded by OpenCV, at a
-// reduced scale (JPEG DCT scaling) when the image is at least twice the model input in both
-// directions; raw pixels are wrapped without a copy where their layout allows it.
+// Stage 1a: turns an ImageInput into 8-bit pixels. Encoded files are decoded by the codecs of
+// image_decoders.h (the same pixels as OpenCV's imdecode, silently, into fresh memory), JPEG at a
+// reduced scale (DCT scaling) when the image is at least twice the model input in both directions;
+// raw pixels are wrapped without a copy where their layout allows it.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -10,9 +11,10 @@
 namespace ip {
 
 struct DecodedImage {
-  cv::Mat pixels;       // CV_8UC3; may point into the request's borrowed bytes
+  cv::Mat pixels;       // CV_8UC3; a fresh buffer, or (raw input) a view of the request's borrowed bytes
   bool bgr = true;      // channel order of pixels
-  int originalWidth = 0;   // the source image's size, before any reduced-scale decoding
+  int originalWidth = 0;   // the picture's size as it is seen (EXIF orientation applied), before any
+                           // reduced-scale decoding
   int originalHeight = 0;
 };
 
@@ -23,8 +25,9 @@ struct DecodeOptions {
   bool letterbox = false;  // the picture then fills only part of the input, at its own aspect ratio
 };
 
-// Throws PoolError (INVALID_IMAGE, IMAGE_TOO_LARGE). `reuse`, when given, is the calling thread's
-// decode buffer: decoding into it avoids a fresh allocation per image of the same size.
-DecodedImage DecodeImage(const ImageInput& input, const DecodeOptions& options, cv::Mat* reuse = nullptr);
+// Throws PoolError (INVALID_IMAGE with the codec's own message, IMAGE_TOO_LARGE before any pixel
+// memory is allocated). Never decodes into memory that held another image: a failed decode cannot
+// hand back an earlier request's pixels.
+DecodedImage DecodeImage(const ImageInput& input, const DecodeOptions& options);
 
 }  // namespace ip

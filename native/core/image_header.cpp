@@ -1,7 +1,8 @@
 #include "core/image_header.h"
 
-#include <cstdlib>
 #include <cstring>
+
+// Every read below is bounds-checked against the buffer's length first: a request's bytes are hostile.
 
 namespace ip {
 namespace {
@@ -58,8 +59,10 @@ bool ReadBmp(const uint8_t* d, size_t n, ImageHeader* h) {
     h->width = int(Le16(d + 18));
     h->height = int(Le16(d + 20));
   } else {
+    int32_t height = int32_t(Le32(d + 22));
+    if (height == INT32_MIN) return false;  // has no positive counterpart
     h->width = int(int32_t(Le32(d + 18)));
-    h->height = std::abs(int(int32_t(Le32(d + 22))));  // negative height: top-down rows
+    h->height = height < 0 ? -height : height;  // negative height: top-down rows
   }
   return true;
 }

@@ -134,7 +134,8 @@ void Pipeline::PreprocessOne(Request* r) {
   if (closing()) return runner->FailAndPump(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
   if (!r->BeginReading()) return runner->FailAndPump(r, ErrorCode::kAborted, "the request was aborted");
   // This thread's resize buffer, reused from request to request; PreprocessInto writes every element
-  // of the slot it fills, so nothing of an earlier request survives in either.
+  // of the slot it fills, and decoding always gets fresh memory, so a failed decode can never leave an
+  // earlier request's pixels in front of this one.
   thread_local cv::Mat scratch;
   r->times.preprocessStart = Clock::now();
   ErrorCode code = ErrorCode::kInferenceFailed;

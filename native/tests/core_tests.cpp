@@ -1,5 +1,6 @@
 // Deterministic tests of the core's pure units: the batching policy, image headers, decoding and
-// the fused preprocessing. Run by test/run.mjs; prints "N passed, N failed".
+// the fused preprocessing (the codecs in decode_tests.cpp and decode_hostile_tests.cpp). Run by
+// test/run.mjs; prints "N passed, N failed".
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -14,15 +15,11 @@
 #include "core/image_header.h"
 #include "core/preprocess.h"
 
+#include "tests/check.h"
+
 namespace {
 
-int g_passed = 0, g_failed = 0;
-
-void Check(bool ok, const std::string& what) {
-  if (!ok) std::printf("  FAIL: %s\n", what.c_str());
-  ok ? ++g_passed : ++g_failed;
-}
-
+using ip_test::Check;
 using namespace ip;
 using Ms = std::chrono::milliseconds;
 
@@ -142,6 +139,8 @@ int main() {
   TestDecodeErrors();
   TestLetterbox();
   TestChannelOrderAndNorm();
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  RunDecodeTests();
+  RunHostileDecodeTests();
+  std::printf("%d passed, %d failed\n", ip_test::g_passed, ip_test::g_failed);
+  return ip_test::g_failed == 0 ? 0 : 1;
 }
