@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'POOL_CLOSED',
   'INFERENCE_FAILED',
   'PROVIDER_UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

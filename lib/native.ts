@@ -8,6 +8,7 @@ export interface NativePoolConfig {
   maxBatchSize: number;
   maxQueueDelayMs: number;
   maxQueueSize: number;
+  priorityAgingMs: number;
   preprocessThreads: number;
   postprocessThreads: number;
   intraOpThreads: number;
@@ -30,6 +31,7 @@ export interface NativeModelSpec {
   outputLayout: 'auto' | 'yolov8' | 'yolov11' | 'yolov5' | 'end-to-end';
   maxBatchSize?: number;
   instances?: number;
+  maxQueueSize?: number;
 }
 
 export interface NativeModelInfo {
@@ -87,6 +89,8 @@ export interface NativeRequestOptions {
   maskDecodeMode?: string;
   tradeoffFactor?: number;
   returnMasks?: boolean;
+  timeoutMs?: number;
+  priority?: number;
 }
 
 export interface NativeModelStats {

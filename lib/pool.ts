@@ -54,6 +54,7 @@ function poolConfig(options: PoolOptions): NativePoolConfig {
     maxBatchSize: options.maxBatchSize ?? 8,
     maxQueueDelayMs: options.maxQueueDelayMs ?? 0,
     maxQueueSize: options.maxQueueSize ?? 10_000,
+    priorityAgingMs: options.priorityAgingMs ?? 10_000,
     preprocessThreads: options.preprocessThreads ?? cores,
     postprocessThreads: options.postprocessThreads ?? Math.max(1, Math.floor(cores / 2)),
     intraOpThreads: options.intraOpThreads ?? cores,
@@ -92,6 +93,7 @@ function nativeSpec(spec: ModelSpec): NativeModelSpec {
     outputLayout: spec.outputLayout ?? 'auto',
     maxBatchSize: spec.maxBatchSize,
     instances: spec.instances,
+    maxQueueSize: spec.maxQueueSize,
   };
 }
 
@@ -135,11 +137,15 @@ export class InferencePool {
     this.#complete(id, error, result);
   readonly #pending = new Map<number, PendingRequest>();
   readonly #models = new Map<string, ModelInfo>();
+  /** Each model's default deadline (its spec's, else the pool's). */
+  readonly #timeouts = new Map<string, number | undefined>();
+  readonly #timeoutMs: number | undefined;
   #nextId = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   private constructor(options: PoolOptions) {
+    this.#timeoutMs = checkTimeout(options.timeoutMs, 'timeoutMs');
     const binding = loadBinding();
     hookProcessExit(binding);
     try {
@@ -181,9 +187,11 @@ export class InferencePool {
   async loadModel(spec: ModelSpec): Promise<ModelInfo> {
     this.#checkOpen();
     const native = nativeSpec(spec);
+    const timeoutMs = checkTimeout(spec.timeoutMs, `model '${spec.id}': timeoutMs`) ?? this.#timeoutMs;
     try {
       const info = modelInfo(spec, await this.#native.loadModel(native));
       this.#models.set(info.id, info);
+      this.#timeouts.set(info.id, timeoutMs);
       return info;
     } catch (error) {
       throw toPoolError(error, 'MODEL_LOAD_FAILED');
@@ -196,6 +204,7 @@ export class InferencePool {
     try {
       const done = this.#native.unloadModel(id);
       this.#models.delete(id);
+      this.#timeouts.delete(id);
       await done;
     } catch (error) {
       throw toPoolError(error, 'MODEL_NOT_FOUND');
@@ -220,6 +229,13 @@ export class InferencePool {
     let request: NativeRequestOptions;
     try {
       request = requestOptions(model, options);
+      request.timeoutMs = checkTimeout(options.timeoutMs, 'timeoutMs') ?? this.#timeouts.get(modelId);
+      if (options.priority !== undefined) {
+        if (!Number.isSafeInteger(options.priority)) {
+          throw new InferencePoolError('INVALID_ARGUMENT', 'priority must be a safe integer');
+        }
+        request.priority = options.priority;
+      }
     } catch (error) {
       return Promise.reject(toPoolError(error, 'INVALID_ARGUMENT'));
     }
@@ -352,6 +368,15 @@ function requestOptions(model: ModelInfo, options: InferOptions): NativeRequestO
   out.tradeoffFactor = options.tradeoffFactor;
   out.returnMasks = options.returnMasks;
   return out;
+}
+
+/** A deadline option: undefined, or a finite positive number of milliseconds. */
+function checkTimeout(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InferencePoolError('INVALID_ARGUMENT', `${what} must be a finite positive number of milliseconds`);
+  }
+  return value;
 }
 
 function abortError(signal: AbortSignal): InferencePoolError {

@@ -27,12 +27,16 @@ export interface ModelSpec {
   /** Largest batch for this model; default the pool's maxBatchSize. A model whose batch dimension is fixed uses that. */
   maxBatchSize?: number;
   /**
-   * Sessions of this model fed by its one batcher; each batch goes to whichever is free (Triton's
-   * instance groups), all on the shared intra-op threads. Default on the CPU: adaptive — one
-   * single-threaded session per intra-op thread, so that under load batches run side by side, and a
-   * session on all the threads for a batch that runs alone. Set 1 to keep one session (less memory).
+   * Threads that run this model's batches at once, fed by its one batcher; each batch goes to
+   * whichever is free (Triton's instance groups), all on one session. Default on the CPU: adaptive —
+   * one thread per intra-op thread on a single-threaded session, so that under load batches run side
+   * by side, and a session on all the threads for a batch that runs alone.
    */
   instances?: number;
+  /** Requests this model may hold at once; beyond it infer() rejects with QUEUE_FULL for this model only. */
+  maxQueueSize?: number;
+  /** Default deadline for this model's requests (ms from the call); a request's own `timeoutMs` wins. */
+  timeoutMs?: number;
 }
 
 export interface PoolOptions {
@@ -43,6 +47,13 @@ export interface PoolOptions {
   maxQueueDelayMs?: number;
   /** Requests in the pool at once; beyond it infer() rejects with QUEUE_FULL. Default 10 000. */
   maxQueueSize?: number;
+  /** Default deadline for every model's requests (ms from the call); a model's or a request's own wins. */
+  timeoutMs?: number;
+  /**
+   * Aging of priorities: a waiting request gains one priority level for every this many ms it has
+   * waited, so lower priorities are never starved. Default 10 000; 0 disables aging.
+   */
+  priorityAgingMs?: number;
   /** Default: the number of cores. */
   preprocessThreads?: number;
   /** Default: half the cores, at least 1. */
@@ -94,6 +105,14 @@ export interface InferOptions {
   returnMasks?: boolean;
   /** Aborting rejects the request with ABORTED; work not yet started for it is skipped. */
   signal?: AbortSignal;
+  /**
+   * Deadline in ms from this call: a request still waiting (for a slot, or ready but not yet in a
+   * running batch) when it passes rejects with DEADLINE_EXCEEDED and never runs. Default: the model's,
+   * else the pool's `timeoutMs`, else none.
+   */
+  timeoutMs?: number;
+  /** Higher first; default 0. Batches and admission take the highest (aged) priority first. */
+  priority?: number;
 }
 
 export interface Timings {

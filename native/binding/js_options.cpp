@@ -77,6 +77,7 @@ ip::PoolConfig ReadPoolConfig(const Napi::Object& o) {
   ip::PoolConfig c;
   c.maxBatchSize = Integer(o, "maxBatchSize", c.maxBatchSize, 1, 4096);
   c.maxQueueDelayMs = Number(o, "maxQueueDelayMs", c.maxQueueDelayMs, 0, 60'000);
+  c.priorityAgingMs = Number(o, "priorityAgingMs", c.priorityAgingMs, 0, 1e9);
   c.maxQueueSize = size_t(Number(o, "maxQueueSize", double(c.maxQueueSize), 1, 1e9));
   c.preprocessThreads = Integer(o, "preprocessThreads", c.preprocessThreads, 1, 256);
   c.postprocessThreads = Integer(o, "postprocessThreads", c.postprocessThreads, 1, 256);
@@ -148,6 +149,7 @@ ip::ModelSpec ReadModelSpec(const Napi::Object& o) {
                                             ip::OutputLayout::kAuto);
   s.maxBatchSize = Integer(o, "maxBatchSize", 0, 0, 4096);
   s.instances = Integer(o, "instances", 0, 1, 64);  // 0: adaptive (see ModelSpec)
+  s.maxQueueSize = size_t(Number(o, "maxQueueSize", 0, 1, 1e9));
   return s;
 }
 
@@ -184,6 +186,15 @@ ip::RequestOptions ReadRequestOptions(const Napi::Value& value) {
                                                 ip::MaskDecodeMode::kAccurate);
   r.tradeoffFactor = float(Number(o, "tradeoffFactor", r.tradeoffFactor, 0, 1));
   if (Has(o, "returnMasks")) r.returnMasks = o.Get("returnMasks").ToBoolean().Value();
+  if (Has(o, "timeoutMs")) {
+    r.timeoutMs = Number(o, "timeoutMs", 0, 0, 1e12);
+    if (!(r.timeoutMs > 0)) ThrowInvalidArgument(o.Env(), "timeoutMs must be a finite positive number");
+  }
+  if (Has(o, "priority")) {
+    double p = Number(o, "priority", 0, -9007199254740991.0, 9007199254740991.0);
+    if (p != std::floor(p)) ThrowInvalidArgument(o.Env(), "priority must be a safe integer");
+    r.priority = int64_t(p);
+  }
   return r;
 }
 

@@ -14,6 +14,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kPoolClosed: return "POOL_CLOSED";
     case ErrorCode::kInferenceFailed: return "INFERENCE_FAILED";
     case ErrorCode::kProviderUnavailable: return "PROVIDER_UNAVAILABLE";
+    case ErrorCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
   }
   return "INFERENCE_FAILED";
 }

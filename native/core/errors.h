@@ -17,6 +17,7 @@ enum class ErrorCode {
   kPoolClosed,
   kInferenceFailed,
   kProviderUnavailable,
+  kDeadlineExceeded,
 };
 
 const char* ErrorCodeName(ErrorCode code);

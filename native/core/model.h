@@ -38,6 +38,7 @@ struct ModelSpec {
   // single-threaded session per intra-op thread, which run batches side by side under load, plus one
   // session on the shared multi-threaded pool for a batch that runs alone (lowest latency).
   int instances = 0;
+  size_t maxQueueSize = 0;  // requests this model may hold at once (QUEUE_FULL beyond); 0: only the pool's bound
 };
 
 struct SessionConfig {

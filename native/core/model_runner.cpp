@@ -7,23 +7,20 @@
 namespace ip {
 namespace {
 
-// An idle instance wakes this often to re-run admission, which recovers the rare interleaving in
-// which a freed slot and a newly parked request miss each other.
-constexpr auto kIdleWake = std::chrono::milliseconds(20);
-
 // Input floats per run on a single-threaded session: one 640x640 image, six at 320x320, eight at 224x224.
 constexpr size_t kSliceElements = size_t(1) << 21;
 
 }  // namespace
 
-ModelRunner::ModelRunner(std::unique_ptr<Model> model, std::chrono::microseconds maxQueueDelay, int slotCount,
-                         StageLinks links)
+ModelRunner::ModelRunner(std::unique_ptr<Model> model, const RunnerConfig& config, StageLinks links)
     : model_(std::move(model)),
-      policy_{model_->maxBatchSize(), maxQueueDelay},
+      config_(config),
+      policy_{model_->maxBatchSize(), config.maxQueueDelay, config.agingStep},
       table_(model_->preprocess()),
       links_(std::move(links)),
       stats_(model_->maxBatchSize()),
-      slotCount_(std::max(slotCount, 1)) {}
+      slotCount_(std::max(config.slotCount, 1)),
+      parked_(policy_) {}
 
 ModelRunner::~ModelRunner() { Stop(); }
 
@@ -38,36 +35,43 @@ void ModelRunner::Start() {
   for (int i = 0; i < model_->instanceCount(); ++i) threads_.emplace_back([this, i] { InstanceLoop(i); });
 }
 
+// ---- admission -------------------------------------------------------------------------------
+
 void ModelRunner::Admit(Request* request) {
   outstanding_.fetch_add(1, std::memory_order_relaxed);
   stats_.AddRequest();
-  parked_.enqueue(request);
-  parkedCount_.fetch_add(1, std::memory_order_relaxed);
-  // Orders the enqueue before Pump's look at the free slots (the batcher does the mirror image).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  {
+    std::lock_guard<std::mutex> lock(parkedMutex_);
+    parked_.Push(request);
+    parkedCount_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (request->HasDeadline()) links_.watchDeadline(request->deadline);
   Pump();
 }
 
 void ModelRunner::Pump() {
-  for (;;) {
-    int slot;
-    if (!freeSlots_.try_dequeue(slot)) return;
-    Request* request;
-    if (!parked_.try_dequeue(request)) {
-      ReleaseSlot(slot);
-      // A request parked while this thread held the slot found no slot free and returned: look again
-      // (Admit publishes its request before it looks at the slots; this mirrors it).
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (parkedCount_.load(std::memory_order_relaxed) == 0) return;
-      std::this_thread::yield();
-      continue;
+  std::vector<Request*> admitted;
+  {
+    std::lock_guard<std::mutex> lock(parkedMutex_);
+    const Clock::time_point now = Clock::now();
+    while (!parked_.empty()) {
+      int slot;
+      if (!freeSlots_.try_dequeue(slot)) break;
+      Request* request = parked_.PopBest(now);
+      parkedCount_.fetch_sub(1, std::memory_order_relaxed);
+      request->slot = slot;
+      admitted.push_back(request);
     }
-    parkedCount_.fetch_sub(1, std::memory_order_relaxed);
-    request->slot = slot;
+  }
+  const Clock::time_point now = Clock::now();
+  for (Request* request : admitted) {
     if (links_.closing()) {
       Fail(request, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
     } else if (request->cancelled.load(std::memory_order_relaxed)) {
       Fail(request, ErrorCode::kAborted, "the request was aborted");
+    } else if (Expired(request, now)) {
+      stats_.AddExpired();
+      Fail(request, ErrorCode::kDeadlineExceeded, "the request's deadline passed while it waited for a slot");
     } else {
       links_.preprocess(request);
     }
@@ -75,8 +79,13 @@ void ModelRunner::Pump() {
 }
 
 void ModelRunner::Ready(Request* request) {
-  readyCount_.fetch_add(1, std::memory_order_relaxed);
-  ready_.enqueue(request);
+  {
+    std::lock_guard<std::mutex> lock(readyMutex_);
+    ready_.push_back(request);
+    readyCount_.fetch_add(1, std::memory_order_relaxed);
+  }
+  readyChanged_.notify_one();
+  if (request->HasDeadline()) links_.watchDeadline(request->deadline);
 }
 
 void ModelRunner::Fail(Request* request, ErrorCode code, const std::string& message) {
@@ -100,79 +109,145 @@ void ModelRunner::WaitIdle() {
   idle_.wait(lock, [this] { return outstanding_.load(std::memory_order_acquire) == 0; });
 }
 
-void ModelRunner::InstanceLoop(int instance) {
-  const int maxBatch = model_->maxBatchSize();
-  std::vector<Request*> batch(maxBatch);
-  while (!stopping_.load(std::memory_order_acquire)) {
-    int n = 0;
-    {
-      // The model's one batcher: instances take turns forming batches, so a batch takes everything ready
-      // (up to the maximum) rather than being split between instances that woke together.
-      std::unique_lock<std::mutex> forming(batcherMutex_);
-      if (held_.load(std::memory_order_relaxed)) {
-        forming.unlock();
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        continue;
-      }
-      if (!ready_.wait_dequeue_timed(batch[0], kIdleWake)) {
-        forming.unlock();
-        Pump();
-        continue;
-      }
-      if (batch[0] == nullptr) continue;  // Stop()'s wake-up
-      // Taken just as the test hook began to hold: wait with it, so the held batch forms after release.
-      while (held_.load(std::memory_order_relaxed) && !stopping_.load(std::memory_order_acquire)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      n = 1;
-      // The delay counts from the oldest request in hand (the queue is FIFO per producer only, so
-      // that need not be the first one taken).
-      Clock::time_point oldest = batch[0]->times.preprocessEnd;
-      for (;;) {
-        const int before = n;
-        n += int(ready_.try_dequeue_bulk(batch.data() + n, size_t(maxBatch - n)));
-        for (int i = before; i < n; ++i) {
-          if (batch[i] != nullptr) oldest = std::min(oldest, batch[i]->times.preprocessEnd);
-        }
-        // A closing pool or a stopping runner does not wait for company.
-        if (stopping_.load(std::memory_order_acquire) || links_.closing()) break;
-        BatchDecision decision = DecideBatch(policy_, n, oldest, Clock::now());
-        if (decision.runNow) break;
-        auto wait = std::chrono::duration_cast<std::chrono::microseconds>(decision.waitUntil - Clock::now());
-        if (wait.count() > 0) {
-          const int got = int(ready_.wait_dequeue_bulk_timed(batch.data() + n, size_t(maxBatch - n), wait.count()));
-          for (int i = n; i < n + got; ++i) {
-            if (batch[i] != nullptr) oldest = std::min(oldest, batch[i]->times.preprocessEnd);
-          }
-          n += got;
-        }
-      }
+Clock::time_point ModelRunner::ExpireDue(Clock::time_point now) {
+  std::vector<Request*> expired, cancelled;
+  Clock::time_point earliest = Clock::time_point::max();
+  auto drop = [&](Request* r) {
+    if (r->cancelled.load(std::memory_order_relaxed)) {
+      cancelled.push_back(r);
+      return true;
     }
-    // Drop Stop()'s wake-ups and requests aborted while they waited.
-    int kept = 0;
-    for (int i = 0; i < n; ++i) {
-      Request* r = batch[i];
-      if (r == nullptr) continue;
-      readyCount_.fetch_sub(1, std::memory_order_relaxed);
-      if (links_.closing()) {
-        Fail(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
-      } else if (r->cancelled.load(std::memory_order_relaxed)) {
-        Fail(r, ErrorCode::kAborted, "the request was aborted");
+    if (Expired(r, now)) {
+      expired.push_back(r);
+      return true;
+    }
+    return false;
+  };
+  {
+    std::lock_guard<std::mutex> lock(parkedMutex_);
+    std::vector<Request*> removed;
+    parked_.RemoveIf(drop, &removed);
+    parkedCount_.fetch_sub(removed.size(), std::memory_order_relaxed);
+    earliest = std::min(earliest, parked_.EarliestDeadline());
+  }
+  {
+    std::lock_guard<std::mutex> lock(readyMutex_);
+    auto keep = std::stable_partition(ready_.begin(), ready_.end(), [&](Request* r) { return !drop(r); });
+    readyCount_.fetch_sub(size_t(ready_.end() - keep), std::memory_order_relaxed);
+    ready_.erase(keep, ready_.end());
+    for (const Request* r : ready_) earliest = std::min(earliest, r->deadline);
+  }
+  for (Request* r : expired) {
+    stats_.AddExpired();
+    Fail(r, ErrorCode::kDeadlineExceeded, "the request's deadline passed before it could run");
+  }
+  for (Request* r : cancelled) Fail(r, ErrorCode::kAborted, "the request was aborted");
+  if (!expired.empty() || !cancelled.empty()) Pump();
+  return earliest;
+}
+
+// ---- batching --------------------------------------------------------------------------------
+
+void ModelRunner::SetHeld(bool held) {
+  {
+    std::lock_guard<std::mutex> lock(readyMutex_);
+    held_.store(held);
+  }
+  readyChanged_.notify_all();
+}
+
+int ModelRunner::TakeBatch(std::vector<Request*>& batch) {
+  std::vector<Request*> expired;
+  int n = 0;
+  {
+    std::unique_lock<std::mutex> lock(readyMutex_);
+    std::vector<QueuedItem> items;
+    for (;;) {
+      if (stopping_.load(std::memory_order_acquire)) return 0;
+      if (held_.load(std::memory_order_relaxed)) {  // test hook: nothing is taken until released
+        readyChanged_.wait(lock);
+        continue;
+      }
+      const Clock::time_point now = Clock::now();
+      items.clear();
+      for (const Request* r : ready_) {
+        items.push_back({r->options.priority, r->times.submitted, r->times.preprocessEnd, r->deadline});
+      }
+      const BatchDecision d = DecideBatch(policy_, items, now, links_.closing());
+      if (!d.expired.empty() || d.runNow) {
+        // Take the batch and the expired requests out of the list, keeping the rest in order.
+        std::vector<char> gone(ready_.size(), 0);
+        for (int i : d.expired) {
+          expired.push_back(ready_[i]);
+          gone[i] = 1;
+        }
+        for (int i : d.take) {
+          batch[n++] = ready_[i];
+          gone[i] = 1;
+        }
+        size_t kept = 0;
+        for (size_t i = 0; i < ready_.size(); ++i) {
+          if (!gone[i]) ready_[kept++] = ready_[i];
+        }
+        ready_.resize(kept);
+        readyCount_.fetch_sub(d.expired.size() + d.take.size(), std::memory_order_relaxed);
+        if (n > 0 || !expired.empty()) break;
+      }
+      if (d.waitUntil == Clock::time_point::max()) {
+        readyChanged_.wait(lock);
       } else {
-        batch[kept++] = r;
+        readyChanged_.wait_until(lock, d.waitUntil);
       }
     }
-    if (kept > 0) RunBatch(instance, batch.data(), kept);
+    // More is ready than this batch took: another instance may start on it.
+    if (!ready_.empty()) readyChanged_.notify_one();
+  }
+  for (Request* r : expired) {
+    stats_.AddExpired();
+    Fail(r, ErrorCode::kDeadlineExceeded, "the request's deadline passed before it could run");
+  }
+  if (!expired.empty()) Pump();
+  return n;
+}
+
+int ModelRunner::DropUnrunnable(Request** batch, int n) {
+  const Clock::time_point now = Clock::now();
+  int kept = 0;
+  for (int i = 0; i < n; ++i) {
+    Request* r = batch[i];
+    if (links_.closing()) {
+      Fail(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+    } else if (r->cancelled.load(std::memory_order_relaxed)) {
+      Fail(r, ErrorCode::kAborted, "the request was aborted");
+    } else if (Expired(r, now)) {
+      stats_.AddExpired();
+      Fail(r, ErrorCode::kDeadlineExceeded, "the request's deadline passed before it could run");
+    } else {
+      batch[kept++] = r;
+    }
+  }
+  return kept;
+}
+
+void ModelRunner::InstanceLoop(int instance) {
+  std::vector<Request*> batch(model_->maxBatchSize());
+  while (!stopping_.load(std::memory_order_acquire)) {
+    const int taken = TakeBatch(batch);
+    if (taken == 0) continue;
+    const int n = DropUnrunnable(batch.data(), taken);
+    if (n > 0) RunBatch(instance, batch.data(), n);
     Pump();
   }
 }
+
+// ---- inference -------------------------------------------------------------------------------
 
 Ort::Session& ModelRunner::ChooseSession(bool* parallel) {
   *parallel = false;
   Ort::Session* shared = model_->parallelSession();
   if (shared == nullptr) return model_->session();
   std::unique_lock<std::mutex> lock(scheduleMutex_);
-  if (!runningParallel_ && runningSingle_ == 0 && ready_.size_approx() == 0) {
+  if (!runningParallel_ && runningSingle_ == 0 && readyCount_.load(std::memory_order_relaxed) == 0) {
     runningParallel_ = true;
     *parallel = true;
     return *shared;
@@ -275,34 +350,44 @@ void ModelRunner::RunSlice(Ort::Session& session, int instance, float* input, in
   }
 }
 
+
+// ---- lifetime --------------------------------------------------------------------------------
+
 void ModelRunner::Terminate() {
   for (auto& options : runOptions_) options.SetTerminate();
 }
 
 void ModelRunner::Interrupt() {
-  for (int i = 0; i < model_->instanceCount(); ++i) ready_.enqueue(nullptr);
+  // The batchers re-decide with the pool closing, which runs whatever is ready without waiting.
+  std::lock_guard<std::mutex> lock(readyMutex_);
+  readyChanged_.notify_all();
 }
 
 void ModelRunner::Stop() {
   // An unload and the pool's close may stop the same runner from two threads: the second waits
   // until the first has joined every thread.
-  std::lock_guard<std::mutex> lock(stopMutex_);
+  std::lock_guard<std::mutex> stopLock(stopMutex_);
   if (stopped_) return;
   stopped_ = true;
-  stopping_.store(true, std::memory_order_release);
-  for (size_t i = 0; i < threads_.size(); ++i) ready_.enqueue(nullptr);
+  {
+    std::lock_guard<std::mutex> lock(readyMutex_);
+    stopping_.store(true, std::memory_order_release);
+  }
+  readyChanged_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  Request* r;
-  while (ready_.try_dequeue(r)) {
-    if (r == nullptr) continue;
-    readyCount_.fetch_sub(1, std::memory_order_relaxed);
-    Fail(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+  std::vector<Request*> left;
+  {
+    std::lock_guard<std::mutex> lock(readyMutex_);
+    left.swap(ready_);
+    readyCount_.store(0, std::memory_order_relaxed);
   }
-  while (parked_.try_dequeue(r)) {
-    parkedCount_.fetch_sub(1, std::memory_order_relaxed);
-    Fail(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+  {
+    std::lock_guard<std::mutex> lock(parkedMutex_);
+    while (Request* r = parked_.PopAny()) left.push_back(r);
+    parkedCount_.store(0, std::memory_order_relaxed);
   }
+  for (Request* r : left) Fail(r, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
 }
 
 }  // namespace ip

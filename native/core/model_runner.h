@@ -1,10 +1,10 @@
-// One model's batcher and inference threads. Requests are admitted into a parked queue, move to
-// preprocessing only when one of the model's tensor slots is free (so memory stays bounded however
-// many wait), come back preprocessed into the ready queue, and are taken in batches by whichever
-// instance thread is free. Each instance thread owns one ONNX Runtime session and one batch buffer.
+// One model's scheduler and inference threads. Requests are admitted into a priority queue of parked
+// requests, move to preprocessing only when one of the model's tensor slots is free (so memory stays
+// bounded however many wait), come back preprocessed into the ready list, and are taken in batches,
+// as the batching policy (batch_policy.h) decides, by whichever instance thread is free. Every
+// instance thread runs its batches on the model's shared session with a batch buffer of its own.
 #pragma once
 
-#include <blockingconcurrentqueue.h>
 #include <concurrentqueue.h>
 #include <onnxruntime_cxx_api.h>
 
@@ -16,19 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include "core/batch_output.h"
 #include "core/batch_policy.h"
 #include "core/model.h"
 #include "core/model_stats.h"
 #include "core/preprocess.h"
+#include "core/priority_queue.h"
 #include "core/request.h"
 
 namespace ip {
-
-// The outputs of one batch run, shared by the batch's requests until the last is postprocessed.
-struct BatchOutput {
-  std::vector<Ort::Value> values;
-  int runSize = 0;  // the batch dimension it ran with (a fixed-batch model pads)
-};
 
 // How a runner hands requests to the pipeline's other stages.
 struct StageLinks {
@@ -36,11 +32,20 @@ struct StageLinks {
   std::function<void(Request*)> postprocess;
   std::function<void(Request*)> complete;  // succeeded or failed, for good
   std::function<bool()> closing;
+  // A request with a deadline started waiting: the deadline sweeper must wake by then.
+  std::function<void(Clock::time_point)> watchDeadline;
+};
+
+struct RunnerConfig {
+  std::chrono::microseconds maxQueueDelay{0};
+  std::chrono::microseconds agingStep{std::chrono::seconds(10)};
+  int slotCount = 1;
+  size_t maxQueueSize = 0;  // requests this model may hold at once; 0: no bound of its own
 };
 
 class ModelRunner {
  public:
-  ModelRunner(std::unique_ptr<Model> model, std::chrono::microseconds maxQueueDelay, int slotCount, StageLinks links);
+  ModelRunner(std::unique_ptr<Model> model, const RunnerConfig& config, StageLinks links);
   ~ModelRunner();
 
   void Start();
@@ -49,10 +54,12 @@ class ModelRunner {
   ModelStats& stats() { return stats_; }
   uint64_t waiting() const { return parkedCount_.load(std::memory_order_relaxed); }
   uint64_t prepared() const { return readyCount_.load(std::memory_order_relaxed); }
+  int64_t inFlight() const { return outstanding_.load(std::memory_order_relaxed); }
+  size_t maxQueueSize() const { return config_.maxQueueSize; }
 
   // Admission: the request waits, parked, until a tensor slot frees up.
   void Admit(Request* request);
-  // Moves parked requests into free slots and on to preprocessing.
+  // Moves the best parked requests into free slots and on to preprocessing.
   void Pump();
   float* SlotData(int slot) { return slab_.get() + size_t(slot) * model_->itemElements(); }
   // From preprocessing: the request's input is in its slot.
@@ -65,27 +72,37 @@ class ModelRunner {
   }
   // Called by the pipeline once for every admitted request when it completes.
   void OnCompleted();
+  // Fails the waiting requests whose deadline has passed (and drops cancelled ones); returns the
+  // earliest deadline still waiting, max() if none. Called by the pipeline's deadline sweeper.
+  Clock::time_point ExpireDue(Clock::time_point now);
 
   // Test hook: while held, no batch is taken, so tests can line up an exact batch.
-  void SetHeld(bool held) { held_.store(held); }
+  void SetHeld(bool held);
   // Blocks until every admitted request has completed (used to unload a model gracefully).
   void WaitIdle();
   // Joins the threads. Requests not yet running fail with POOL_CLOSED; a running batch completes.
   void Stop();
   // Asks running batches to stop early (environment teardown).
   void Terminate();
-  // Wakes a batcher waiting for company so it sees the pool closing.
+  // Wakes batchers waiting for company, so they see the pool closing.
   void Interrupt();
 
  private:
   void InstanceLoop(int instance);
+  // Waits until the policy says run (or the runner stops), then takes the batch out of the ready list.
+  // Returns how many requests it put in `batch`; 0 when stopping.
+  int TakeBatch(std::vector<Request*>& batch);
+  // Fails what must not run (pool closing, cancelled, expired); returns how many are left, in order.
+  int DropUnrunnable(Request** batch, int n);
   void RunBatch(int instance, Request** batch, int n);
   // Runs `runSize` inputs (the first n of them real requests) as one call, and hands the requests on.
   void RunSlice(Ort::Session& session, int instance, float* input, int runSize, Request** requests, int n,
                 int batchSize);
   void ReleaseSlot(int slot) { freeSlots_.enqueue(slot); }
+  bool Expired(const Request* r, Clock::time_point now) const { return r->deadline <= now; }
 
   std::unique_ptr<Model> model_;
+  RunnerConfig config_;
   BatchPolicy policy_;
   NormalizeTable table_;
   StageLinks links_;
@@ -94,9 +111,18 @@ class ModelRunner {
   int slotCount_;
   std::unique_ptr<float[]> slab_;  // slotCount_ preprocessed inputs
   moodycamel::ConcurrentQueue<int> freeSlots_;
-  moodycamel::ConcurrentQueue<Request*> parked_;
-  moodycamel::BlockingConcurrentQueue<Request*> ready_;
-  std::atomic<uint64_t> parkedCount_{0}, readyCount_{0};
+
+  // Admission: parked requests, best first. Slots are taken under this mutex, so a freed slot and a
+  // newly parked request cannot miss each other.
+  std::mutex parkedMutex_;
+  RequestPriorityQueue parked_;
+  std::atomic<uint64_t> parkedCount_{0};
+
+  // Preprocessed requests waiting for a batch; instance threads wait on `readyChanged_`.
+  std::mutex readyMutex_;
+  std::condition_variable readyChanged_;
+  std::vector<Request*> ready_;
+  std::atomic<uint64_t> readyCount_{0};
 
   std::vector<std::unique_ptr<float[]>> batchBuffers_;  // one per instance, allocated on its first batch
   std::vector<Ort::RunOptions> runOptions_;             // one per instance
@@ -107,10 +133,9 @@ class ModelRunner {
   bool stopped_ = false;
 
   // Adaptive instances: a batch runs on the parallel session only when nothing else runs and nothing
-  // waits; otherwise on its thread's single-threaded session, side by side with the others.
+  // waits; otherwise on the single-threaded session, side by side with the others.
   Ort::Session& ChooseSession(bool* parallel);
   void ReleaseSession(bool parallel);
-  std::mutex batcherMutex_;  // held by the instance thread that is forming a batch
   std::mutex scheduleMutex_;
   std::condition_variable scheduleChanged_;
   int runningSingle_ = 0;

@@ -28,6 +28,8 @@ class ModelStats {
     if (size >= 0 && size_t(size) < size_) histogram_[size].fetch_add(1, std::memory_order_relaxed);
   }
   void AddFailed() { failed_.fetch_add(1, std::memory_order_relaxed); }
+  void AddExpired() { expired_.fetch_add(1, std::memory_order_relaxed); }
+  void AddRejected() { rejected_.fetch_add(1, std::memory_order_relaxed); }
   // Stage times in microseconds of one successful request.
   void AddCompleted(int64_t queueUs, int64_t preUs, int64_t inferUs, int64_t postUs) {
     completed_.fetch_add(1, std::memory_order_relaxed);
@@ -55,7 +57,7 @@ class ModelStats {
   }
 
  private:
-  std::atomic<uint64_t> requests_{0}, completed_{0}, failed_{0}, batches_{0};
+  std::atomic<uint64_t> requests_{0}, completed_{0}, failed_{0}, batches_{0}, expired_{0}, rejected_{0};
   std::atomic<int64_t> queueUs_{0}, preUs_{0}, inferUs_{0}, postUs_{0};
   std::unique_ptr<std::atomic<uint64_t>[]> histogram_;
   size_t size_;

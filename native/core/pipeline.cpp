@@ -24,6 +24,7 @@ Pipeline::Pipeline(const PoolConfig& config, Wake wake)
   if (config_.session.provider == ExecutionProvider::kCuda) ProbeCuda();
   preprocess_ = std::make_unique<StagePool>(config_.preprocessThreads, [this](Request* r) { PreprocessOne(r); });
   postprocess_ = std::make_unique<StagePool>(config_.postprocessThreads, [this](Request* r) { PostprocessOne(r); });
+  sweeper_ = std::thread([this] { SweepLoop(); });
 }
 
 // Appending the provider loads its shared library and CUDA itself, so a missing piece shows up here,
@@ -62,6 +63,7 @@ StageLinks Pipeline::Links() {
   links.postprocess = [this](Request* r) { postprocess_->Push(r); };
   links.complete = [this](Request* r) { Complete(r); };
   links.closing = [this] { return closing(); };
+  links.watchDeadline = [this](Clock::time_point deadline) { WatchDeadline(deadline); };
   return links;
 }
 
@@ -82,8 +84,12 @@ std::shared_ptr<ModelRunner> Pipeline::LoadModel(const ModelSpec& spec) {
   }
   int perRound = model->maxBatchSize() * concurrent;
   int slots = std::max(2 * perRound, perRound + config_.preprocessThreads);
-  auto delay = std::chrono::microseconds(int64_t(config_.maxQueueDelayMs * 1000.0));
-  auto runner = std::make_shared<ModelRunner>(std::move(model), delay, slots, Links());
+  RunnerConfig rc;
+  rc.maxQueueDelay = std::chrono::microseconds(int64_t(config_.maxQueueDelayMs * 1000.0));
+  rc.agingStep = std::chrono::microseconds(int64_t(config_.priorityAgingMs * 1000.0));
+  rc.slotCount = slots;
+  rc.maxQueueSize = spec.maxQueueSize;
+  auto runner = std::make_shared<ModelRunner>(std::move(model), rc, Links());
   runner->SetHeld(held_.load());
   std::unique_lock<std::shared_mutex> lock(modelsMutex_);
   if (closing()) throw PoolError(ErrorCode::kPoolClosed, "the pool is closed");
@@ -118,12 +124,22 @@ void Pipeline::Submit(Request* request, const std::string& modelId) {
   auto runner = FindModel(modelId);
   if (!runner) throw PoolError(ErrorCode::kModelNotFound, "no model '" + modelId + "' is loaded");
   if (inflight_.load(std::memory_order_relaxed) >= config_.maxQueueSize) {
+    runner->stats().AddRejected();
     throw PoolError(ErrorCode::kQueueFull,
                     "the pool already holds " + std::to_string(config_.maxQueueSize) + " requests (maxQueueSize)");
+  }
+  if (runner->maxQueueSize() > 0 && size_t(runner->inFlight()) >= runner->maxQueueSize()) {
+    runner->stats().AddRejected();
+    throw PoolError(ErrorCode::kQueueFull, "model '" + modelId + "' already holds " +
+                                               std::to_string(runner->maxQueueSize()) + " requests (its maxQueueSize)");
   }
   inflight_.fetch_add(1, std::memory_order_relaxed);
   request->runner = runner;
   request->times.submitted = Clock::now();
+  if (request->options.timeoutMs > 0) {
+    request->deadline = request->times.submitted +
+                        std::chrono::microseconds(int64_t(std::min(request->options.timeoutMs, 1e12) * 1000.0));
+  }
   runner->Admit(request);
 }
 
@@ -229,11 +245,64 @@ std::vector<std::pair<std::string, ModelStatsSnapshot>> Pipeline::Stats() {
   return out;
 }
 
+// ---- deadlines -------------------------------------------------------------------------------
+// One sweeper thread per pool sleeps until the earliest deadline of any waiting request, then asks
+// every runner to fail what has expired; requests that are running finish normally.
+
+void Pipeline::WatchDeadline(Clock::time_point deadline) {
+  {
+    std::lock_guard<std::mutex> lock(sweepMutex_);
+    if (deadline >= nextSweep_) return;
+    nextSweep_ = deadline;
+  }
+  sweepChanged_.notify_one();
+}
+
+void Pipeline::SweepLoop() {
+  std::unique_lock<std::mutex> lock(sweepMutex_);
+  while (!sweepStop_) {
+    if (nextSweep_ == Clock::time_point::max()) {
+      sweepChanged_.wait(lock);
+      continue;
+    }
+    if (Clock::now() < nextSweep_) {
+      sweepChanged_.wait_until(lock, nextSweep_);
+      continue;
+    }
+    nextSweep_ = Clock::time_point::max();
+    lock.unlock();
+    std::vector<std::shared_ptr<ModelRunner>> runners;
+    {
+      std::shared_lock<std::shared_mutex> models(modelsMutex_);
+      for (auto& [id, runner] : models_) runners.push_back(runner);
+      for (auto& weak : detached_) {
+        if (auto runner = weak.lock()) runners.push_back(std::move(runner));
+      }
+    }
+    Clock::time_point earliest = Clock::time_point::max();
+    const Clock::time_point now = Clock::now();
+    for (auto& runner : runners) earliest = std::min(earliest, runner->ExpireDue(now));
+    runners.clear();
+    lock.lock();
+    nextSweep_ = std::min(nextSweep_, earliest);
+  }
+}
+
+void Pipeline::StopSweeper() {
+  {
+    std::lock_guard<std::mutex> lock(sweepMutex_);
+    sweepStop_ = true;
+  }
+  sweepChanged_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
 void Pipeline::Close(bool terminate) {
   std::lock_guard<std::mutex> closeLock(closeMutex_);
   if (closed_) return;
   closed_ = true;
   MarkClosing();
+  StopSweeper();
   std::vector<std::shared_ptr<ModelRunner>> runners;
   {
     std::unique_lock<std::shared_mutex> lock(modelsMutex_);

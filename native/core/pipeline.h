@@ -6,6 +6,8 @@
 #include <concurrentqueue.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +28,7 @@ namespace ip {
 struct PoolConfig {
   int maxBatchSize = 8;         // default for models whose spec gives none
   double maxQueueDelayMs = 0;   // how long a partial batch may wait for company
+  double priorityAgingMs = 10000;  // a waiting request gains one priority level per this much waiting
   size_t maxQueueSize = 10000;  // requests in the pool at once; more are refused with QUEUE_FULL
   int preprocessThreads = 1;
   int postprocessThreads = 1;
@@ -73,6 +76,9 @@ class Pipeline {
   void Complete(Request* request);
   StageLinks Links();
   void ProbeCuda();
+  void WatchDeadline(Clock::time_point deadline);
+  void SweepLoop();
+  void StopSweeper();
 
   PoolConfig config_;
   OrtRuntime& runtime_;
@@ -90,6 +96,13 @@ class Pipeline {
   std::unique_ptr<StagePool> preprocess_;
   std::unique_ptr<StagePool> postprocess_;
   moodycamel::ConcurrentQueue<Request*> completed_;
+
+  // The deadline sweeper: wakes at nextSweep_, the earliest deadline any runner reported or was told.
+  std::mutex sweepMutex_;
+  std::condition_variable sweepChanged_;
+  Clock::time_point nextSweep_ = Clock::time_point::max();
+  bool sweepStop_ = false;
+  std::thread sweeper_;
   std::atomic<bool> wakeScheduled_{false};
 };
 

@@ -35,6 +35,9 @@ struct RequestOptions {
   MaskDecodeMode maskDecodeMode = MaskDecodeMode::kAccurate;
   float tradeoffFactor = 0.0f;  // 0 = prototype resolution, 1 = input resolution
   bool returnMasks = false;
+  // Scheduling.
+  double timeoutMs = 0;   // deadline from submission; 0: none
+  int64_t priority = 0;   // higher first
 };
 
 struct RequestTimes {
@@ -44,6 +47,10 @@ struct RequestTimes {
 
 struct Request {
   uint64_t id = 0;
+  // Past this, a request still waiting (parked, preprocessed, or not yet in a running batch) fails with
+  // DEADLINE_EXCEEDED; max() when it has none. Set at submission from options.timeoutMs.
+  Clock::time_point deadline = Clock::time_point::max();
+  bool HasDeadline() const { return deadline != Clock::time_point::max(); }
   ImageInput image;  // borrowed; the binding keeps its bytes alive until completion
   RequestOptions options;
   std::shared_ptr<ModelRunner> runner;  // keeps the model alive while this request needs it

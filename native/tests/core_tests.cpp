@@ -9,7 +9,6 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "core/batch_policy.h"
 #include "core/decode.h"
 #include "core/errors.h"
 #include "core/image_header.h"
@@ -22,20 +21,6 @@ namespace {
 using ip_test::Check;
 using namespace ip;
 using Ms = std::chrono::milliseconds;
-
-void TestBatchPolicy() {
-  auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::seconds(100);
-  BatchPolicy noDelay{8, std::chrono::microseconds(0)};
-  Check(DecideBatch(noDelay, 1, t0, t0).runNow, "no delay: a lone request runs at once");
-  BatchPolicy delay{8, std::chrono::microseconds(5000)};
-  BatchDecision d = DecideBatch(delay, 3, t0, t0 + Ms(1));
-  Check(!d.runNow && d.waitUntil == t0 + Ms(5), "delay: a partial batch waits until oldest + delay");
-  Check(DecideBatch(delay, 3, t0, t0 + Ms(5)).runNow, "delay: runs once the deadline is reached");
-  Check(DecideBatch(delay, 8, t0, t0).runNow, "delay: a full batch runs at once");
-  Check(DecideBatch(delay, 9, t0, t0).runNow, "delay: more than full runs at once");
-  BatchPolicy single{1, std::chrono::microseconds(5000)};
-  Check(DecideBatch(single, 1, t0, t0).runNow, "max batch 1 never waits");
-}
 
 std::vector<uint8_t> Encode(const char* ext, const cv::Mat& m) {
   std::vector<uint8_t> out;
@@ -134,7 +119,7 @@ void TestChannelOrderAndNorm() {
 }  // namespace
 
 int main() {
-  TestBatchPolicy();
+  RunBatchPolicyTests();
   TestImageHeaders();
   TestDecodeErrors();
   TestLetterbox();
