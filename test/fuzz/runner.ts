@@ -30,8 +30,23 @@ import type { ChunkSummary } from './summary.ts';
 const CASE_TIMEOUT_MS = 30_000;
 const SAMPLES = 20;
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes a marker line straight to fd 2, before the request starts, so it lands in order with what native
+ * code writes there. Once Node has opened process.stderr on a socket the fd is non-blocking, and a full
+ * pipe (a busy parent) answers EAGAIN: wait a millisecond and go on, rather than die of it.
+ */
 function marker(text: string): void {
-  writeSync(2, `${MARKER} ${text.replace(/\s+/g, ' ')}\n`);
+  let bytes = Buffer.from(`${MARKER} ${text.replace(/\s+/g, ' ')}\n`);
+  while (bytes.length > 0) {
+    try {
+      bytes = bytes.subarray(writeSync(2, bytes));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
 }
 
 /** Settles a case's request: never throws, whatever the pool does. */
