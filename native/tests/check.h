@@ -15,6 +15,7 @@ inline void Check(bool ok, const std::string& what) {
 
 }  // namespace ip_test
 
-// Defined in decode_tests.cpp and decode_hostile_tests.cpp.
+// Defined in decode_tests.cpp, decode_hostile_tests.cpp and latency_histogram_tests.cpp.
 void RunDecodeTests();
 void RunHostileDecodeTests();
+void RunLatencyHistogramTests();
