@@ -49,6 +49,7 @@ class ModelRunner {
   ModelStats& stats() { return stats_; }
   uint64_t waiting() const { return parkedCount_.load(std::memory_order_relaxed); }
   uint64_t prepared() const { return readyCount_.load(std::memory_order_relaxed); }
+  int64_t inFlight() const { return outstanding_.load(std::memory_order_relaxed); }
 
   // Admission: the request waits, parked, until a tensor slot frees up.
   void Admit(Request* request);
