@@ -253,7 +253,7 @@ export class InferencePool {
     });
   }
 
-  /** Per-model counters and mean stage times. */
+  /** Per-model counters, mean stage times and latency percentiles (see ModelStats). */
   stats(): PoolStats {
     const out: PoolStats = {};
     for (const [id, s] of Object.entries(this.#native.stats())) {
@@ -269,6 +269,12 @@ export class InferencePool {
         meanPreprocessMs: s.meanPreprocessMs,
         meanInferenceMs: s.meanInferenceMs,
         meanPostprocessMs: s.meanPostprocessMs,
+        expired: s.expired,
+        rejected: s.rejected,
+        inFlight: s.inFlight,
+        latencyMs: s.latencyMs,
+        histogram: s.histogram,
+        priorities: s.priorities,
       };
     }
     return out;
