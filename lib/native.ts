@@ -107,6 +107,19 @@ export interface NativeModelStats {
   meanPreprocessMs: number;
   meanInferenceMs: number;
   meanPostprocessMs: number;
+  expired: number;
+  rejected: number;
+  inFlight: number;
+  latencyMs: Record<'queue' | 'preprocess' | 'inference' | 'postprocess' | 'total', NativeLatencySummary>;
+  histogram: { bucketsMs: number[]; counts: number[]; sumMs: number; count: number };
+  priorities: Record<string, { completed: number; p50: number; p99: number }>;
+}
+
+export interface NativeLatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
 }
 
 export interface NativeRuntime {

@@ -269,7 +269,7 @@ export class InferencePool {
     });
   }
 
-  /** Per-model counters and mean stage times. */
+  /** Per-model counters, mean stage times and latency percentiles (see ModelStats). */
   stats(): PoolStats {
     const out: PoolStats = {};
     for (const [id, s] of Object.entries(this.#native.stats())) {
@@ -285,6 +285,12 @@ export class InferencePool {
         meanPreprocessMs: s.meanPreprocessMs,
         meanInferenceMs: s.meanInferenceMs,
         meanPostprocessMs: s.meanPostprocessMs,
+        expired: s.expired,
+        rejected: s.rejected,
+        inFlight: s.inFlight,
+        latencyMs: s.latencyMs,
+        histogram: s.histogram,
+        priorities: s.priorities,
       };
     }
     return out;

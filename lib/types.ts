@@ -206,10 +206,48 @@ export interface ModelInfo {
   metadata: Record<string, string>;
 }
 
+/**
+ * Percentiles of one latency over the sliding window (the last 55 to 60 s), in milliseconds; all 0
+ * while the window is empty. Nearest-rank percentiles read from log-spaced buckets (at most 6.25 % or
+ * 1 µs wide): the midpoint of the bucket holding the sample of rank ceil(q · n), clamped to the
+ * window's minimum and maximum, so within half a bucket of the exact value. `max` is exact (to 1 µs).
+ */
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * All-time total latency of completed requests, Prometheus style: `counts[i]` = requests whose total
+ * was at most `bucketsMs[i]` (cumulative; the last bound is Infinity, so the last count is `count`).
+ */
+export interface LatencyHistogram {
+  bucketsMs: number[];
+  counts: number[];
+  sumMs: number;
+  count: number;
+}
+
+export interface PriorityStats {
+  /** All-time completed requests of this priority level. */
+  completed: number;
+  /** Total latency over the sliding window, ms (0 when none completed in it). */
+  p50: number;
+  p99: number;
+}
+
 export interface ModelStats {
   requests: number;
   completed: number;
   failed: number;
+  /** Requests that failed with DEADLINE_EXCEEDED. */
+  expired: number;
+  /** Requests refused with QUEUE_FULL. */
+  rejected: number;
+  /** Requests admitted and not yet completed. */
+  inFlight: number;
   batches: number;
   /** [n] = how many batches had n requests. */
   batchSizeHistogram: number[];
@@ -220,6 +258,12 @@ export interface ModelStats {
   meanPreprocessMs: number;
   meanInferenceMs: number;
   meanPostprocessMs: number;
+  /** Per stage, as in a result's `time`, over the sliding window. */
+  latencyMs: Record<keyof Timings, LatencySummary>;
+  /** Total latency, all-time, with fixed Prometheus bounds. */
+  histogram: LatencyHistogram;
+  /** By request priority level (the integer, as a string key). */
+  priorities: Record<string, PriorityStats>;
 }
 
 /** Per model id. */

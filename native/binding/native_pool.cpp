@@ -337,6 +337,43 @@ Napi::Value NativePool::Stats(const Napi::CallbackInfo& info) {
     m.Set("meanPreprocessMs", s.meanPreprocessMs);
     m.Set("meanInferenceMs", s.meanInferenceMs);
     m.Set("meanPostprocessMs", s.meanPostprocessMs);
+    m.Set("expired", double(s.expired));
+    m.Set("rejected", double(s.rejected));
+    m.Set("inFlight", double(s.inFlight));
+    auto summary = [&](const ip::LatencySummary& l) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("p50", l.p50);
+      o.Set("p90", l.p90);
+      o.Set("p99", l.p99);
+      o.Set("max", l.max);
+      return o;
+    };
+    Napi::Object latency = Napi::Object::New(env);
+    latency.Set("queue", summary(s.queue));
+    latency.Set("preprocess", summary(s.preprocess));
+    latency.Set("inference", summary(s.inference));
+    latency.Set("postprocess", summary(s.postprocess));
+    latency.Set("total", summary(s.total));
+    m.Set("latencyMs", latency);
+    Napi::Object histogram = Napi::Object::New(env);
+    Napi::Array bounds = Napi::Array::New(env, ip::kTotalBoundsMs.size());
+    Napi::Array counts = Napi::Array::New(env, s.totalCumulative.size());
+    for (size_t i = 0; i < ip::kTotalBoundsMs.size(); ++i) bounds.Set(uint32_t(i), ip::kTotalBoundsMs[i]);
+    for (size_t i = 0; i < s.totalCumulative.size(); ++i) counts.Set(uint32_t(i), double(s.totalCumulative[i]));
+    histogram.Set("bucketsMs", bounds);
+    histogram.Set("counts", counts);
+    histogram.Set("sumMs", s.totalSumMs);
+    histogram.Set("count", double(s.completed));
+    m.Set("histogram", histogram);
+    Napi::Object priorities = Napi::Object::New(env);
+    for (const auto& [level, p] : s.priorities) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("completed", double(p.completed));
+      o.Set("p50", p.p50);
+      o.Set("p99", p.p99);
+      priorities.Set(std::to_string(level), o);
+    }
+    m.Set("priorities", priorities);
     out.Set(id, m);
   }
   return out;

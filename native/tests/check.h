@@ -15,8 +15,9 @@ inline void Check(bool ok, const std::string& what) {
 
 }  // namespace ip_test
 
-// Defined in decode_tests.cpp and decode_hostile_tests.cpp.
+// Defined in decode_tests.cpp, decode_hostile_tests.cpp and latency_histogram_tests.cpp.
 void RunDecodeTests();
 void RunHostileDecodeTests();
 // Defined in batch_policy_tests.cpp.
 void RunBatchPolicyTests();
+void RunLatencyHistogramTests();

@@ -126,6 +126,7 @@ int main() {
   TestChannelOrderAndNorm();
   RunDecodeTests();
   RunHostileDecodeTests();
+  RunLatencyHistogramTests();
   std::printf("%d passed, %d failed\n", ip_test::g_passed, ip_test::g_failed);
   return ip_test::g_failed == 0 ? 0 : 1;
 }
