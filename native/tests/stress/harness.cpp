@@ -116,8 +116,11 @@ Paths PathsFromEnvironment(std::string* missing) {
   if (lib != nullptr && IsFile(lib)) paths.ortLibrary = lib;
   if (dir != nullptr && IsFile(std::string(dir) + "/" + ModelFile(Kind::kRandomConv))) paths.modelsDir = dir;
   missing->clear();
-  if (paths.ortLibrary.empty()) *missing += "INFERENCE_POOL_ORT_LIBRARY names no ONNX Runtime library; ";
-  if (paths.modelsDir.empty()) *missing += "INFERENCE_POOL_TEST_MODELS names no folder of generated models; ";
+  if (paths.ortLibrary.empty()) *missing = "INFERENCE_POOL_ORT_LIBRARY names no ONNX Runtime library";
+  if (paths.modelsDir.empty()) {
+    *missing += std::string(missing->empty() ? "" : "; ") +
+                "INFERENCE_POOL_TEST_MODELS names no folder of the generated models (npm run models)";
+  }
   return paths;
 }
 
