@@ -220,7 +220,7 @@ void CloseWhileUnloading(const Paths& paths, std::mt19937& rng) {
     auto unloader = Unload(rig, "leaving");
     std::this_thread::sleep_for(Us(Uniform(rng, 0, 2000)));
     End(rig, ending);
-    if (!unloader->WaitDone(Limit(5))) {
+    if (!unloader->WaitDone(Limit(2))) {
       Check(false, label + ": the detached model's WaitIdle never returned after Close (" +
                        std::to_string(rig.ledger.InPool()) + " requests never came back)");
       // What the embedder does next: tear the pipeline down while the detached model still runs.
