@@ -211,10 +211,13 @@ const require = createRequire(import.meta.url);
 
 let binding: NativeBinding | undefined;
 
-/** Loads the addon built by cmake-js (build/Release/inference_pool.node). */
+/**
+ * Loads the addon built by cmake-js (build/Release/inference_pool.node), or the one that
+ * $INFERENCE_POOL_ADDON_PATH names (`npm run test:asan` points it at a build with sanitizers).
+ */
 export function loadBinding(): NativeBinding {
   if (binding) return binding;
-  const file = join(packageRoot, 'build', 'Release', 'inference_pool.node');
+  const file = process.env.INFERENCE_POOL_ADDON_PATH || join(packageRoot, 'build', 'Release', 'inference_pool.node');
   if (!existsSync(file)) {
     throw new Error(`the native addon is not built (${file} is missing): run \`npm run build:native\``);
   }
