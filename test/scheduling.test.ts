@@ -54,6 +54,7 @@ test('deadlines: held requests past timeoutMs reject DEADLINE_EXCEEDED on time a
     // The rejection comes from the deadline sweeper, not from the (held) batcher.
     for (const ms of rejectedAt) assert.ok(ms >= 40 && ms < 40 + 250, `rejected ${ms} ms after the call`);
     assert.is(pool.stats().mean!.batches, 0, 'nothing ran while held');
+    assert.is(pool.stats().mean!.expired, 5);
     pool._holdBatching(false);
     const results = (await Promise.all(long)) as ClassificationResult[];
     results.forEach((r, i) => assert.is(indexOf(r, 20), 10 + i));
@@ -109,6 +110,13 @@ test('priorities: held requests come out in batches of the highest priority firs
       assert.equal(new Set(order.slice(0, 4)), new Set([1, 3, 6, 2]), `batch order ${order}`);
       assert.equal(new Set(order.slice(4)), new Set([5, 7, 0, 4]), `batch order ${order}`);
       assert.equal(pool.stats().mean!.batchSizeHistogram[4], 2);
+      const levels = pool.stats().mean!.priorities;
+      assert.equal(
+        Object.fromEntries(Object.entries(levels).map(([level, p]) => [level, p.completed])),
+        { '0': 2, '1': 3, '3': 3 },
+        'completed per priority level',
+      );
+      for (const p of Object.values(levels)) assert.ok(p.p50 > 0 && p.p99 >= p.p50);
     },
   );
 });
@@ -179,7 +187,7 @@ test('per-model maxQueueSize: one model full rejects QUEUE_FULL, the other still
       await rejectsWith(pool.infer(image(9), 'mean'), 'QUEUE_FULL', /model 'mean'/);
       const other = handled(pool.infer(image(4), 'other'));
       assert.is(pool.stats().mean!.requests, 3);
-      assert.is((pool.stats().mean as { rejected?: number }).rejected ?? 1, 1);
+      assert.is(pool.stats().mean!.rejected, 1);
       pool._holdBatching(false);
       await Promise.all([...held, other]);
       // Room again once they completed.

@@ -40,52 +40,63 @@ void ModelRunner::Start() {
 void ModelRunner::Admit(Request* request) {
   outstanding_.fetch_add(1, std::memory_order_relaxed);
   stats_.AddRequest();
+  // Read before the push: from then on another thread may take the request, complete it and free it.
+  const Clock::time_point deadline = request->deadline;
   {
     std::lock_guard<std::mutex> lock(parkedMutex_);
     parked_.Push(request);
     parkedCount_.fetch_add(1, std::memory_order_relaxed);
   }
-  if (request->HasDeadline()) links_.watchDeadline(request->deadline);
+  if (deadline != Clock::time_point::max()) links_.watchDeadline(deadline);
   Pump();
 }
 
 void ModelRunner::Pump() {
-  std::vector<Request*> admitted;
-  {
-    std::lock_guard<std::mutex> lock(parkedMutex_);
-    const Clock::time_point now = Clock::now();
-    while (!parked_.empty()) {
-      int slot;
-      if (!freeSlots_.try_dequeue(slot)) break;
-      Request* request = parked_.PopBest(now);
-      parkedCount_.fetch_sub(1, std::memory_order_relaxed);
-      request->slot = slot;
-      admitted.push_back(request);
+  // Requests failed here give their slot back at once: go round again, so the requests still parked
+  // behind them get those slots (nobody else may pump until the next completion).
+  for (bool again = true; again;) {
+    again = false;
+    std::vector<Request*> admitted;
+    {
+      std::lock_guard<std::mutex> lock(parkedMutex_);
+      const Clock::time_point now = Clock::now();
+      while (!parked_.empty()) {
+        int slot;
+        if (!freeSlots_.try_dequeue(slot)) break;
+        Request* request = parked_.PopBest(now);
+        parkedCount_.fetch_sub(1, std::memory_order_relaxed);
+        request->slot = slot;
+        admitted.push_back(request);
+      }
     }
-  }
-  const Clock::time_point now = Clock::now();
-  for (Request* request : admitted) {
-    if (links_.closing()) {
-      Fail(request, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
-    } else if (request->cancelled.load(std::memory_order_relaxed)) {
-      Fail(request, ErrorCode::kAborted, "the request was aborted");
-    } else if (Expired(request, now)) {
-      stats_.AddExpired();
-      Fail(request, ErrorCode::kDeadlineExceeded, "the request's deadline passed while it waited for a slot");
-    } else {
-      links_.preprocess(request);
+    const Clock::time_point now = Clock::now();
+    for (Request* request : admitted) {
+      if (links_.closing()) {
+        Fail(request, ErrorCode::kPoolClosed, "the pool was closed before this request ran");
+      } else if (request->cancelled.load(std::memory_order_relaxed)) {
+        Fail(request, ErrorCode::kAborted, "the request was aborted");
+        again = true;
+      } else if (Expired(request, now)) {
+        stats_.AddExpired();
+        Fail(request, ErrorCode::kDeadlineExceeded, "the request's deadline passed while it waited for a slot");
+        again = true;
+      } else {
+        links_.preprocess(request);
+      }
     }
   }
 }
 
 void ModelRunner::Ready(Request* request) {
+  // Read before the push: from then on a batcher may take the request, complete it and free it.
+  const Clock::time_point deadline = request->deadline;
   {
     std::lock_guard<std::mutex> lock(readyMutex_);
     ready_.push_back(request);
     readyCount_.fetch_add(1, std::memory_order_relaxed);
   }
   readyChanged_.notify_one();
-  if (request->HasDeadline()) links_.watchDeadline(request->deadline);
+  if (deadline != Clock::time_point::max()) links_.watchDeadline(deadline);
 }
 
 void ModelRunner::Fail(Request* request, ErrorCode code, const std::string& message) {

