@@ -38,6 +38,10 @@ struct ModelSpec {
   // single-threaded session per intra-op thread, which run batches side by side under load, plus one
   // session on the shared multi-threaded pool for a batch that runs alone (lowest latency).
   int instances = 0;
+  // Warm-up at load (core/warmup.h): each session runs once per batch size on zeros. The sizes are
+  // warmupBatchSizes, or 1 … maxBatchSize when it is empty.
+  std::vector<int> warmupBatchSizes;
+  bool warmup = true;
 };
 
 struct SessionConfig {

@@ -18,3 +18,5 @@ inline void Check(bool ok, const std::string& what) {
 // Defined in decode_tests.cpp and decode_hostile_tests.cpp.
 void RunDecodeTests();
 void RunHostileDecodeTests();
+// Defined in warmup_tests.cpp.
+void RunWarmupTests();

@@ -141,6 +141,7 @@ int main() {
   TestChannelOrderAndNorm();
   RunDecodeTests();
   RunHostileDecodeTests();
+  RunWarmupTests();
   std::printf("%d passed, %d failed\n", ip_test::g_passed, ip_test::g_failed);
   return ip_test::g_failed == 0 ? 0 : 1;
 }
