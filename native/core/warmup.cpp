@@ -52,15 +52,17 @@ void RunZeros(Model& model, Ort::Session& session, std::vector<float>& zeros, in
   session.Run(Ort::RunOptions{}, &inputName, &tensor, 1, outputNames.data(), outputNames.size());
 }
 
-}  // namespace
-
-void WarmUp(Model& model, const std::vector<int>& batchSizes) {
+WarmupPlan PlanFor(Model& model, const std::vector<int>& batchSizes) {
   WarmupShape shape;
   shape.itemElements = model.itemElements();
   shape.maxBatchSize = model.maxBatchSize();
   shape.fixedBatch = model.fixedBatch();
   shape.parallelSession = model.parallelSession() != nullptr;
-  const WarmupPlan plan = PlanWarmup(shape, batchSizes);
+  return PlanWarmup(shape, batchSizes);
+}
+
+// Runs the plan's sizes on each session; throws PoolError naming the model.
+void RunPlan(Model& model, const WarmupPlan& plan) {
   if (plan.parallel.empty() && plan.single.empty()) return;
   int largest = 0;
   for (int n : plan.parallel) largest = std::max(largest, n);
@@ -74,6 +76,17 @@ void WarmUp(Model& model, const std::vector<int>& batchSizes) {
   } catch (const std::exception& e) {  // Ort::Exception, std::bad_alloc...
     throw PoolError(ErrorCode::kModelLoadFailed, "warm-up of model '" + model.spec().id + "' failed: " + e.what());
   }
+}
+
+}  // namespace
+
+void WarmUp(Model& model, const std::vector<int>& batchSizes) { RunPlan(model, PlanFor(model, batchSizes)); }
+
+void WarmUpThread(Model& model, const std::vector<int>& batchSizes) {
+  WarmupPlan plan = PlanFor(model, batchSizes);
+  if (plan.parallel.size() > 1) plan.parallel.resize(1);  // sorted: the smallest
+  if (plan.single.size() > 1) plan.single.resize(1);
+  RunPlan(model, plan);
 }
 
 }  // namespace ip
