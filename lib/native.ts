@@ -32,6 +32,7 @@ export interface NativeModelSpec {
   maxBatchSize?: number;
   instances?: number;
   maxQueueSize?: number;
+  warmup?: boolean | number[];
 }
 
 export interface NativeModelInfo {

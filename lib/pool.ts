@@ -80,6 +80,20 @@ function nativeSpec(spec: ModelSpec): NativeModelSpec {
   ) {
     throw new InferencePoolError('INVALID_ARGUMENT', `model '${spec.id}': classNames must be an array of strings`);
   }
+  const { warmup } = spec;
+  if (
+    warmup !== undefined &&
+    typeof warmup !== 'boolean' &&
+    !(Array.isArray(warmup) && warmup.every((n) => Number.isInteger(n) && n >= 1 && n <= 4096))
+  ) {
+    throw new InferencePoolError(
+      'INVALID_ARGUMENT',
+      `model '${spec.id}': warmup must be true, false or an array of batch sizes (integers from 1 to 4096)`,
+    );
+  }
+  if (spec.maxQueueSize !== undefined && !(Number.isInteger(spec.maxQueueSize) && spec.maxQueueSize >= 1)) {
+    throw new InferencePoolError('INVALID_ARGUMENT', `model '${spec.id}': maxQueueSize must be a positive integer`);
+  }
   return {
     id: spec.id,
     path: spec.path,
@@ -94,6 +108,7 @@ function nativeSpec(spec: ModelSpec): NativeModelSpec {
     maxBatchSize: spec.maxBatchSize,
     instances: spec.instances,
     maxQueueSize: spec.maxQueueSize,
+    warmup,
   };
 }
 

@@ -37,6 +37,12 @@ export interface ModelSpec {
   maxQueueSize?: number;
   /** Default deadline for this model's requests (ms from the call); a request's own `timeoutMs` wins. */
   timeoutMs?: number;
+  /**
+   * Warm-up at load: each session of the model runs once, on zeros, per batch size that will be used
+   * (1 … maxBatchSize, or these sizes), from the threads that will run it, so the first requests do not
+   * pay ONNX Runtime's first-run costs; loadModel resolves after it. Default true.
+   */
+  warmup?: boolean | number[];
 }
 
 export interface PoolOptions {

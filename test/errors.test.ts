@@ -18,7 +18,7 @@ const pool = await InferencePool.create({
   maxBatchSize: 8,
   models: [
     mean,
-    { id: 'fails-at-run', path: failingAtRunModel(), task: 'classification' },
+    { id: 'fails-at-run', path: failingAtRunModel(), task: 'classification', warmup: false },
     { id: 'scalar-output', path: scalarOutputModel(), task: 'classification' },
   ],
 });

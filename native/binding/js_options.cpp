@@ -150,6 +150,25 @@ ip::ModelSpec ReadModelSpec(const Napi::Object& o) {
   s.maxBatchSize = Integer(o, "maxBatchSize", 0, 0, 4096);
   s.instances = Integer(o, "instances", 0, 1, 64);  // 0: adaptive (see ModelSpec)
   s.maxQueueSize = size_t(Number(o, "maxQueueSize", 0, 1, 1e9));
+  if (Has(o, "warmup")) {
+    Napi::Value v = o.Get("warmup");
+    if (v.IsBoolean()) {
+      s.warmup = v.As<Napi::Boolean>().Value();
+    } else if (v.IsArray()) {
+      Napi::Array a = v.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Value e = a.Get(i);
+        double n = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : 0;
+        if (!(n >= 1 && n <= 4096) || n != std::floor(n)) {
+          ThrowInvalidArgument(o.Env(), "model '" + s.id + "': warmup batch sizes must be integers from 1 to 4096");
+        }
+        s.warmupBatchSizes.push_back(int(n));
+      }
+      s.warmup = !s.warmupBatchSizes.empty();  // []: warm nothing
+    } else {
+      ThrowInvalidArgument(o.Env(), "model '" + s.id + "': warmup must be true, false or an array of batch sizes");
+    }
+  }
   return s;
 }
 

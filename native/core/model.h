@@ -39,6 +39,10 @@ struct ModelSpec {
   // session on the shared multi-threaded pool for a batch that runs alone (lowest latency).
   int instances = 0;
   size_t maxQueueSize = 0;  // requests this model may hold at once (QUEUE_FULL beyond); 0: only the pool's bound
+  // Warm-up at load (core/warmup.h): each session runs once per batch size on zeros. The sizes are
+  // warmupBatchSizes, or 1 … maxBatchSize when it is empty.
+  std::vector<int> warmupBatchSizes;
+  bool warmup = true;
 };
 
 struct SessionConfig {

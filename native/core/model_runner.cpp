@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 #include <new>
+
+#include "core/warmup.h"
 
 namespace ip {
 namespace {
@@ -32,7 +35,25 @@ void ModelRunner::Start() {
   // never run at once (more instances than cores) never take their memory.
   batchBuffers_.resize(model_->instanceCount());
   for (int i = 0; i < model_->instanceCount(); ++i) runOptions_.emplace_back();
-  for (int i = 0; i < model_->instanceCount(); ++i) threads_.emplace_back([this, i] { InstanceLoop(i); });
+  // Each instance thread first runs the sessions once itself (ONNX Runtime keeps per-thread state that
+  // a warm-up on the loading thread does not reach); Start returns when all have, or throws the first
+  // failure (the destructor then stops the threads).
+  const std::vector<int> sizes = WarmupBatchSizes(*model_);
+  std::vector<std::future<void>> warmed;
+  for (int i = 0; i < model_->instanceCount(); ++i) {
+    std::promise<void> done;
+    warmed.push_back(done.get_future());
+    threads_.emplace_back([this, i, sizes, done = std::move(done)]() mutable {
+      try {
+        WarmUpThread(*model_, sizes);
+        done.set_value();
+      } catch (...) {
+        done.set_exception(std::current_exception());
+      }
+      InstanceLoop(i);
+    });
+  }
+  for (auto& f : warmed) f.get();
 }
 
 // ---- admission -------------------------------------------------------------------------------

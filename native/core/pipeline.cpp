@@ -9,6 +9,7 @@
 #include "core/decode.h"
 #include "core/detection.h"
 #include "core/preprocess.h"
+#include "core/warmup.h"
 
 namespace ip {
 namespace {
@@ -82,6 +83,8 @@ std::shared_ptr<ModelRunner> Pipeline::LoadModel(const ModelSpec& spec) {
   ModelSpec resolved = spec;
   if (resolved.maxBatchSize <= 0) resolved.maxBatchSize = config_.maxBatchSize;
   auto model = Model::Load(runtime_, resolved, config_.session);
+  // Before the model is visible: the first requests find its sessions warm.
+  WarmUp(*model, WarmupBatchSizes(*model));
   // Enough tensor slots for two full batches per batch that can really run at once (on the CPU no more
   // than there are cores, however many instances were asked for), and one per preprocess thread
   // beyond a batch. Slots hold preprocessed inputs only until a batch copies them out.
@@ -98,10 +101,13 @@ std::shared_ptr<ModelRunner> Pipeline::LoadModel(const ModelSpec& spec) {
   rc.maxQueueSize = spec.maxQueueSize;
   auto runner = std::make_shared<ModelRunner>(std::move(model), rc, Links());
   runner->SetHeld(held_.load());
+  // Started (and its instance threads warmed up) outside the table's lock: that takes a while, and
+  // requests to the other models must not wait for it. A runner that is not published stops with its
+  // last reference.
+  runner->Start();
   std::unique_lock<std::shared_mutex> lock(modelsMutex_);
   if (closing()) throw PoolError(ErrorCode::kPoolClosed, "the pool is closed");
   if (models_.count(spec.id)) throw PoolError(ErrorCode::kInvalidArgument, "a model '" + spec.id + "' is already loaded");
-  runner->Start();
   models_[spec.id] = runner;
   return runner;
 }

@@ -21,3 +21,5 @@ void RunHostileDecodeTests();
 // Defined in batch_policy_tests.cpp.
 void RunBatchPolicyTests();
 void RunLatencyHistogramTests();
+// Defined in warmup_tests.cpp.
+void RunWarmupTests();

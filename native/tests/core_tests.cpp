@@ -127,6 +127,7 @@ int main() {
   RunDecodeTests();
   RunHostileDecodeTests();
   RunLatencyHistogramTests();
+  RunWarmupTests();
   std::printf("%d passed, %d failed\n", ip_test::g_passed, ip_test::g_failed);
   return ip_test::g_failed == 0 ? 0 : 1;
 }
