@@ -11,7 +11,15 @@ namespace ip {
 namespace {
 
 // Input floats per run on a single-threaded session: one 640x640 image, six at 320x320, eight at 224x224.
-constexpr size_t kSliceElements = size_t(1) << 21;
+constexpr size_t kSliceElements = kWarmupSliceElements;
+
+// Weight of a new sample in the runner's moving averages of stage times.
+constexpr double kEwmaWeight = 0.1;
+
+void UpdateEwma(std::atomic<int64_t>& average, int64_t sampleUs) {
+  const int64_t old = average.load(std::memory_order_relaxed);
+  average.store(old == 0 ? sampleUs : int64_t(old + kEwmaWeight * double(sampleUs - old)), std::memory_order_relaxed);
+}
 
 }  // namespace
 
@@ -81,10 +89,22 @@ void ModelRunner::Pump() {
     {
       std::lock_guard<std::mutex> lock(parkedMutex_);
       const Clock::time_point now = Clock::now();
+      // A request that cannot make its deadline any more (by the recent preprocessing and per-image
+      // inference times, behind what is ready) stays parked until the sweeper rejects it: under
+      // overload its decode would only take CPU from requests that can still make theirs.
+      const auto wait = std::chrono::microseconds(
+          preprocessUs_.load(std::memory_order_relaxed) +
+          imageUs_.load(std::memory_order_relaxed) *
+              (1 + int64_t(readyCount_.load(std::memory_order_relaxed)) / std::max(1, model_->instanceCount())));
+      auto feasible = [&](const Request* r) { return r->deadline == Clock::time_point::max() || now + wait < r->deadline; };
       while (!parked_.empty()) {
         int slot;
         if (!freeSlots_.try_dequeue(slot)) break;
-        Request* request = parked_.PopBest(now);
+        Request* request = parked_.PopBest(now, feasible);
+        if (request == nullptr) {
+          ReleaseSlot(slot);
+          break;
+        }
         parkedCount_.fetch_sub(1, std::memory_order_relaxed);
         request->slot = slot;
         admitted.push_back(request);
@@ -109,6 +129,9 @@ void ModelRunner::Pump() {
 }
 
 void ModelRunner::Ready(Request* request) {
+  UpdateEwma(preprocessUs_, std::chrono::duration_cast<std::chrono::microseconds>(request->times.preprocessEnd -
+                                                                                  request->times.preprocessStart)
+                                .count());
   // Read before the push: from then on a batcher may take the request, complete it and free it.
   const Clock::time_point deadline = request->deadline;
   {
@@ -205,7 +228,16 @@ int ModelRunner::TakeBatch(std::vector<Request*>& batch) {
       for (const Request* r : ready_) {
         items.push_back({r->options.priority, r->times.submitted, r->times.preprocessEnd, r->deadline});
       }
-      const BatchDecision d = DecideBatch(policy_, items, now, links_.closing());
+      // Under load a batch runs on the single-threaded session one slice at a time, so taking more
+      // than a slice only makes a higher-priority request that arrives meanwhile wait behind it: take a
+      // slice, and choose again by priority after each. A batch that will run alone on the parallel
+      // session (nothing running, everything ready fits) is taken whole.
+      BatchPolicy policy = policy_;
+      const bool alone = running_.load(std::memory_order_relaxed) == 0 && int(ready_.size()) <= policy.maxBatchSize;
+      if (model_->parallelSession() != nullptr && model_->fixedBatch() == 0 && !alone) {
+        policy.maxBatchSize = std::min(policy.maxBatchSize, SliceImages());
+      }
+      const BatchDecision d = DecideBatch(policy, items, now, links_.closing());
       if (!d.expired.empty() || d.runNow) {
         // Take the batch and the expired requests out of the list, keeping the rest in order.
         std::vector<char> gone(ready_.size(), 0);
@@ -223,6 +255,7 @@ int ModelRunner::TakeBatch(std::vector<Request*>& batch) {
         }
         ready_.resize(kept);
         readyCount_.fetch_sub(d.expired.size() + d.take.size(), std::memory_order_relaxed);
+        if (n > 0) running_.fetch_add(1, std::memory_order_relaxed);  // seen by the next decision
         if (n > 0 || !expired.empty()) break;
       }
       if (d.waitUntil == Clock::time_point::max()) {
@@ -268,11 +301,16 @@ void ModelRunner::InstanceLoop(int instance) {
     if (taken == 0) continue;
     const int n = DropUnrunnable(batch.data(), taken);
     if (n > 0) RunBatch(instance, batch.data(), n);
+    running_.fetch_sub(1, std::memory_order_relaxed);
     Pump();
   }
 }
 
 // ---- inference -------------------------------------------------------------------------------
+
+int ModelRunner::SliceImages() const {
+  return int(std::max<size_t>(1, kSliceElements / std::max<size_t>(1, model_->itemElements())));
+}
 
 Ort::Session& ModelRunner::ChooseSession(bool* parallel) {
   *parallel = false;
@@ -333,7 +371,7 @@ void ModelRunner::RunBatch(int instance, Request** batch, int n) {
   // fixed-batch models run the batch whole.
   int slice = runSize;
   if (model_->parallelSession() != nullptr && !parallel && model_->fixedBatch() == 0) {
-    slice = std::clamp(int(kSliceElements / item), 1, runSize);
+    slice = std::min(SliceImages(), runSize);
   }
   stats_.AddBatch(n);
   for (int first = 0; first < runSize; first += slice) {
@@ -373,6 +411,7 @@ void ModelRunner::RunSlice(Ort::Session& session, int instance, float* input, in
     return;
   }
   const Clock::time_point end = Clock::now();
+  if (n > 0) UpdateEwma(imageUs_, std::chrono::duration_cast<std::chrono::microseconds>(end - start).count() / n);
   for (int i = 0; i < n; ++i) {
     requests[i]->batch = output;
     requests[i]->batchIndex = i;

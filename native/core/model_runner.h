@@ -100,6 +100,8 @@ class ModelRunner {
                 int batchSize);
   void ReleaseSlot(int slot) { freeSlots_.enqueue(slot); }
   bool Expired(const Request* r, Clock::time_point now) const { return r->deadline <= now; }
+  // Images per run on the single-threaded session (see RunBatch).
+  int SliceImages() const;
 
   std::unique_ptr<Model> model_;
   RunnerConfig config_;
@@ -142,6 +144,10 @@ class ModelRunner {
   bool runningParallel_ = false;
 
   std::atomic<int64_t> outstanding_{0};
+  std::atomic<int> running_{0};  // batches taken and not yet finished
+  // Moving averages (µs) of a request's preprocessing and of one image's share of a run, for
+  // deadline-aware admission.
+  std::atomic<int64_t> preprocessUs_{0}, imageUs_{0};
   std::mutex idleMutex_;
   std::condition_variable idle_;
 };

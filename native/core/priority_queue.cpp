@@ -4,7 +4,28 @@
 
 namespace ip {
 
-Request* RequestPriorityQueue::PopBest(Clock::time_point now) {
+Request* RequestPriorityQueue::PopBest(Clock::time_point now, const Feasible& feasible) {
+  if (feasible) {
+    for (auto it = levels_.begin(); it != levels_.end();) {
+      auto& fifo = it->second;
+      while (!fifo.empty() && !feasible(fifo.front())) {
+        setAside_.push_back(fifo.front());
+        fifo.pop_front();
+      }
+      it = fifo.empty() ? levels_.erase(it) : std::next(it);
+    }
+  }
+  if (levels_.empty()) {
+    for (auto it = setAside_.begin(); it != setAside_.end(); ++it) {
+      if (!feasible || feasible(*it)) {
+        Request* r = *it;
+        setAside_.erase(it);
+        --size_;
+        return r;
+      }
+    }
+    return nullptr;
+  }
   // Within a level the head waited longest, so it has that level's highest effective priority.
   auto best = levels_.end();
   double bestLevel = 0;
@@ -26,6 +47,12 @@ Request* RequestPriorityQueue::PopBest(Clock::time_point now) {
 }
 
 Request* RequestPriorityQueue::PopAny() {
+  if (!setAside_.empty()) {
+    Request* r = setAside_.front();
+    setAside_.pop_front();
+    --size_;
+    return r;
+  }
   if (levels_.empty()) return nullptr;
   auto it = levels_.begin();
   Request* r = it->second.front();
@@ -44,6 +71,10 @@ void RequestPriorityQueue::RemoveIf(const std::function<bool(Request*)>& drop, s
     fifo.erase(keep, fifo.end());
     it = fifo.empty() ? levels_.erase(it) : std::next(it);
   }
+  auto keep = std::stable_partition(setAside_.begin(), setAside_.end(), [&](Request* r) { return !drop(r); });
+  for (auto k = keep; k != setAside_.end(); ++k) out->push_back(*k);
+  size_ -= size_t(setAside_.end() - keep);
+  setAside_.erase(keep, setAside_.end());
 }
 
 Clock::time_point RequestPriorityQueue::EarliestDeadline() const {
@@ -51,6 +82,7 @@ Clock::time_point RequestPriorityQueue::EarliestDeadline() const {
   for (const auto& [level, fifo] : levels_) {
     for (const Request* r : fifo) earliest = std::min(earliest, r->deadline);
   }
+  for (const Request* r : setAside_) earliest = std::min(earliest, r->deadline);
   return earliest;
 }
 

@@ -24,8 +24,11 @@ class RequestPriorityQueue {
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
 
-  // The best request, or nullptr.
-  Request* PopBest(Clock::time_point now);
+  using Feasible = std::function<bool(const Request*)>;
+  // The best request that `feasible` accepts (all, when it is empty), or nullptr. Requests it refuses
+  // are set aside, still held (and still expired, removed or drained like the others), and offered
+  // again when no other request is left.
+  Request* PopBest(Clock::time_point now, const Feasible& feasible = nullptr);
   // Any request (for draining at shutdown), or nullptr.
   Request* PopAny();
   // Removes the requests that `drop` selects (expired, cancelled) into `out`.
@@ -36,6 +39,7 @@ class RequestPriorityQueue {
  private:
   const BatchPolicy& policy_;
   std::map<int64_t, std::deque<Request*>, std::greater<int64_t>> levels_;
+  std::deque<Request*> setAside_;  // refused by `feasible` (in the order they were refused)
   size_t size_ = 0;
 };
 
