@@ -1,11 +1,11 @@
 // `npm run bench` (full, about 20 minutes here) and `npm run bench:quick` (about 2 minutes):
 // contenders measured in the same run, interleaved, each cell in a fresh process; medians and
 // pairwise ratios; results to bench/results/ as JSON, a markdown table and an SVG chart.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
+import { benchChild } from './bench-process.ts';
 import { median } from './measure.ts';
 import type { LoadResult } from './measure.ts';
 import type { CeilingResult } from './contenders/ceiling.ts';
@@ -14,7 +14,6 @@ import type { BenchReport, Cell } from './report.ts';
 
 const quick = process.argv.includes('--quick');
 const root = new URL('..', import.meta.url).pathname;
-const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 interface Plan {
   workloads: string[];
@@ -76,14 +75,7 @@ function updateReadme(markdown: string): void {
 }
 
 function child<T>(job: object): T {
-  const r = spawnSync(process.execPath, [tsx, join(root, 'bench', 'child.ts'), JSON.stringify(job)], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (r.status !== 0 || !line) throw new Error(`bench child failed (${JSON.stringify(job)}):\n${r.stderr}`);
-  return JSON.parse(line.slice('RESULT '.length)) as T;
+  return benchChild<T>(join(root, 'bench', 'child.ts'), job);
 }
 
 const started = Date.now();

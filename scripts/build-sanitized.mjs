@@ -7,12 +7,13 @@
 // scripts/setup.mjs decides for the addon), and then incrementally. Also says how to run them:
 // the sanitizers' runtime options.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { mtime, newestNativeSource } from './freshness.mjs';
 import { ensureOrtHeaders } from './system-deps.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,18 +28,7 @@ export const SANITIZED_TESTS = [
 export const TEST_PROGRAMS = ['core_tests', 'pipeline_stress'];
 export const ASAN_ADDON = join(root, 'build', 'asan-addon', 'Release', 'inference_pool.node');
 
-const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0);
-
-function newestIn(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestIn(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-const newestSource = () => Math.max(newestIn(join(root, 'native')), mtime(join(root, 'CMakeLists.txt')));
+const newestSource = () => newestNativeSource(root);
 
 function run(cmd, args) {
   log(`$ ${cmd} ${args.join(' ')}`);

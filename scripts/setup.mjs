@@ -2,25 +2,14 @@
 // Debian packages and ONNX Runtime's headers, `npm ci`, the native build, the generated models.
 // Used by `npm test` and `npm run demo`; says what it is doing.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { mtime, newestNativeSource } from './freshness.mjs';
 import { ensureSystemDeps } from './system-deps.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (msg) => process.stderr.write(`[setup] ${msg}\n`);
-
-const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0);
-
-function newestIn(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestIn(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 function run(cmd, args, env = {}) {
   log(`$ ${cmd} ${args.join(' ')}`);
@@ -39,8 +28,7 @@ try {
   }
 
   const addon = join(root, 'build', 'Release', 'inference_pool.node');
-  const sources = Math.max(newestIn(join(root, 'native')), mtime(join(root, 'CMakeLists.txt')));
-  if (mtime(addon) < sources) {
+  if (mtime(addon) < newestNativeSource(root)) {
     log('building the native addon');
     const { buildNative } = await import('./install.mjs');
     buildNative({ includeDir: include });

@@ -2,14 +2,12 @@
 // be seen from outside: how each child exited, and what it wrote to stderr. The child marks each case on
 // its stderr before running it, so stray output and crashes are pinned to a case. After a crash in the
 // alone phase the cases around the culprit run again in fresh children, so one crash costs one case.
-import { spawn } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
+import { ROOT, runScript } from '../helpers/child.ts';
 import { addChunk, addStderr, emptySummary, MARKER } from './summary.ts';
 import type { ChunkSummary, FuzzSummary } from './summary.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNNER = join(ROOT, 'test', 'fuzz', 'runner.ts');
 const MARKER_LINE = new RegExp(`${MARKER} ([^\\n]*)\\n`, 'g');
 const MAX_CRASHES = 20;
@@ -27,37 +25,6 @@ export interface FuzzOptions {
   save?: string;
   /** Called after each child with the totals so far. */
   progress?: (summary: FuzzSummary) => void;
-}
-
-interface ChildRun {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-function runChild(args: string[], timeoutMs: number): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  return new Promise((resolvePromise, reject) => {
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolvePromise({ status, signal, stdout, stderr, timedOut });
-    });
-  });
 }
 
 /** Splits the child's stderr at the markers: [what was running, what it wrote] for each stray write. */
@@ -94,14 +61,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     const [from, to] = ranges.shift()!;
     const args = ['--seed', String(seed), '--from', String(from), '--to', String(to), '--window', String(window)];
     if (options.save) args.push('--save', options.save);
-    const run = await runChild(args, 120_000 + 100 * (to - from));
+    const run = await runScript(RUNNER, args, 120_000 + 100 * (to - from));
     const { writes, last } = strayOutput(run.stderr);
     for (const [at, text] of writes) addStderr(total, at, text);
-    const summary = run.status === 0 && !run.timedOut ? lastJson(run.stdout) : undefined;
+    const summary = run.code === 0 && !run.timedOut ? lastJson(run.stdout) : undefined;
     if (summary) {
       addChunk(total, summary);
     } else {
-      const exit = run.timedOut ? 'timeout' : run.signal ? `signal ${run.signal}` : `exit ${run.status}`;
+      const exit = run.timedOut ? 'timeout' : run.signal ? `signal ${run.signal}` : `exit ${run.code}`;
       const tail = writes.length > 0 && writes[writes.length - 1]![0] === last ? writes[writes.length - 1]![1] : '';
       total.crashes.push({ at: last, exit, stderrTail: tail.slice(-2000) });
       // Pinned to one case: run the others again. Otherwise the chunk's counts are lost (ran < cases).

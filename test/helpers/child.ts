@@ -17,9 +17,10 @@ export interface ChildResult {
   timedOut: boolean;
 }
 
-export function runChild(script: string, args: string[] = [], timeoutMs = 30_000): Promise<ChildResult> {
+/** Runs a TypeScript file (any path) in a child node process, collecting its output; killed after `timeoutMs`. */
+export function runScript(path: string, args: string[] = [], timeoutMs = 30_000): Promise<ChildResult> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(HELPERS, script), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -39,6 +40,11 @@ export function runChild(script: string, args: string[] = [], timeoutMs = 30_000
       resolvePromise({ code, signal, stdout, stderr, ms: Date.now() - started, timedOut });
     });
   });
+}
+
+/** Runs one of test/helpers/'s scripts in a child process. */
+export function runChild(script: string, args: string[] = [], timeoutMs = 30_000): Promise<ChildResult> {
+  return runScript(join(HELPERS, script), args, timeoutMs);
 }
 
 /** The last line of stdout that parses as JSON. */
