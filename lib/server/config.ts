@@ -175,6 +175,15 @@ function mergeModels(options: CreateServerOptions, later: ModelSpec[]): void {
   if (pool?.models) pool.models = pool.models.filter((m) => !later.some((l) => l.id === m.id));
 }
 
+/** Within one layer a model id may appear once (across layers the later replaces the earlier). */
+function uniqueIds(models: ModelSpec[], at: string): void {
+  const ids = new Set<string>();
+  for (const m of models) {
+    if (ids.has(m.id)) invalid(at, `'${m.id}' is given twice`);
+    ids.add(m.id);
+  }
+}
+
 function parseFlags(argv: string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     ...OTHER_FLAGS,
@@ -235,12 +244,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = proce
     .filter((s) => s.trim() !== '')
     .map((s) => parseModelArg(s.trim(), MODEL_ENV, cwd));
   const flagModels = ((values.model as string[] | undefined) ?? []).map((s) => parseModelArg(s, '--model', cwd));
+  uniqueIds(envModels, MODEL_ENV);
+  uniqueIds(flagModels, '--model');
   mergeModels(options, [...envModels, ...flagModels]);
-  const ids = new Set<string>();
-  for (const m of [...((options.pool as PoolOptions | undefined)?.models ?? []), ...(options.models ?? [])]) {
-    if (ids.has(m.id)) invalid('--model', `'${m.id}' is given twice`);
-    ids.add(m.id);
-  }
   return { command: first as Command, configPath, options };
 }
 
