@@ -11,6 +11,7 @@ import { ConfigError, invalid } from './config-error.js';
 import { checkConfig, TASKS } from './config-schema.js';
 import { envName, SETTING_FLAGS, type Flag } from './cli-flags.js';
 import type { CreateServerOptions } from './options.js';
+import { DEFAULT_GRACE_PERIOD_MS, DEFAULT_HOST, DEFAULT_PORT } from './settings.js';
 
 export { ConfigError } from './config-error.js';
 export { SETTING_FLAGS, SERVER_FLAGS, POOL_FLAGS, type Flag } from './cli-flags.js';
@@ -28,9 +29,9 @@ export interface CliArgs {
 
 /** What the CLI fills in itself: createServer does not listen, and logs nothing by default. */
 export const CLI_DEFAULTS = {
-  host: '0.0.0.0',
-  port: 9001,
-  gracePeriodMs: 10_000,
+  host: DEFAULT_HOST,
+  port: DEFAULT_PORT,
+  gracePeriodMs: DEFAULT_GRACE_PERIOD_MS,
   logger: true,
 } as const;
 
