@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import {
+  CLI_DEFAULTS,
   ConfigError,
   formatHelp,
   loadConfig,
@@ -16,6 +17,7 @@ import {
   validateConfig,
 } from '../lib/server/config.ts';
 import type { PoolOptions } from '../lib/index.ts';
+import { DEFAULT_GRACE_PERIOD_MS, DEFAULT_HOST, DEFAULT_PORT } from '../lib/server/settings.ts';
 import { ROOT } from './helpers/child.ts';
 
 const TMP = join(ROOT, 'test', '.tmp', 'server-config');
@@ -110,6 +112,12 @@ test('precedence: defaults < config file < environment < flags', () => {
   const serve = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseCliArgs(['serve', ...argv], env).options;
 
   assert.equal(serve([]).server, { host: '0.0.0.0', port: 9001, gracePeriodMs: 10_000, logger: true });
+  assert.equal(CLI_DEFAULTS, {
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    gracePeriodMs: DEFAULT_GRACE_PERIOD_MS,
+    logger: true,
+  });
   assert.is(serve(['--config', file]).server!.port, 1000);
   assert.is(serve(['--config', file], { PORT: '2000' }).server!.port, 2000);
   assert.is(serve(['--config', file, '--port', '3000'], { PORT: '2000' }).server!.port, 3000);
