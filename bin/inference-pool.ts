@@ -13,7 +13,6 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 
 import { CLI_DEFAULTS, ConfigError, formatHelp, parseCliArgs } from '../lib/server/config.js';
-import { createServer } from '../lib/server/index.js';
 import type { CreateServerOptions } from '../lib/server/index.js';
 
 /** Past the grace period, how long closing the listener and the pool may take before exit 1. */
@@ -58,6 +57,8 @@ function shutdownOnSignals(app: FastifyInstance, gracePeriodMs: number): void {
 }
 
 async function serve(options: CreateServerOptions): Promise<void> {
+  // Imported here, so that --help and a bad configuration never need the native addon.
+  const { createServer } = await import('../lib/server/index.js');
   const server = options.server ?? {};
   // Listening before the models have loaded lets probes see readiness 503, then 200.
   const app = await createServer({ ...options, waitForModels: false });
