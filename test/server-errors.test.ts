@@ -1,5 +1,8 @@
 // Every error status of the HTTP server, each answered with Roboflow's `{ message }` while a stream of
 // good requests keeps succeeding with correct results.
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -161,6 +164,31 @@ test('500: a model that fails at run time answers a generic message, no details'
   );
   const message = JSON.parse(r.body.toString()).message as string;
   assert.not.match(message, /Reshape|onnx/i, 'ONNX Runtime details stay in the log');
+});
+
+test('dropped connections: clients that hang up mid-request fail only themselves', async () => {
+  const payload = JSON.stringify({ ...goodBody, image: Array(4).fill(goodBody.image) });
+  await Promise.all(
+    Array.from(
+      { length: 30 },
+      (_, i) =>
+        new Promise<void>((resolve) => {
+          const socket = connect((app.server.address() as AddressInfo).port, '127.0.0.1', () => {
+            socket.write(
+              `POST /infer/object_detection HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\n\r\n`,
+            );
+            // Half hang up mid-body, half once the whole request is in (while it is being inferred).
+            socket.write(i % 2 ? payload.slice(0, 100) : payload);
+            setTimeout(() => socket.destroy(), i % 2 ? 0 : 5);
+          });
+          socket.on('close', () => resolve());
+          socket.on('error', () => {});
+        }),
+    ),
+  );
+  const r = await postJson(base, '/infer/object_detection', goodBody);
+  assert.is(r.status, 200);
+  assertSameAsInProcess(r.json(), goodExpected);
 });
 
 test('the good traffic all succeeded, with correct results', async () => {

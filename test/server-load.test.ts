@@ -2,6 +2,8 @@
 // correctly; a small queue answering 503 + Retry-After, then recovering; a drain that finishes every
 // request in flight while readiness and new requests answer 503.
 import { Agent } from 'node:http';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -95,6 +97,41 @@ test('drain: requests in flight finish 200; readiness and new requests answer 50
     assert.is(await drained, true);
   } finally {
     agent.destroy();
+    await app.close();
+  }
+});
+
+test('a slow client does not hold the server: headers and body must arrive in time', async () => {
+  const app = await createServer({
+    models: SERVER_MODELS,
+    server: { headersTimeoutMs: 500, requestTimeoutMs: 1000 },
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const started = Date.now();
+    // One client stops halfway through its headers, another halfway through its body.
+    const slow = [
+      'POST /infer/object_detection HTTP/1.1\r\nHost: x\r\nContent-Type: appl',
+      'POST /infer/object_detection HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model_id"',
+    ].map(
+      (text) =>
+        new Promise<string>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => socket.write(text));
+          let answer = '';
+          socket.on('data', (d) => (answer += d.toString()));
+          socket.on('close', () => resolve(answer));
+          socket.on('error', () => {});
+        }),
+    );
+    // Meanwhile everyone else is served.
+    assert.is((await postJson(base, '/infer/object_detection', bodies[0])).status, 200);
+    const answers = await Promise.all(slow);
+    const took = Date.now() - started;
+    assert.ok(took < 5000, `slow clients were cut off after ${took} ms`);
+    for (const a of answers) assert.ok(a === '' || /^HTTP\/1\.1 408/.test(a), a);
+  } finally {
     await app.close();
   }
 });

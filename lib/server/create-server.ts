@@ -16,6 +16,7 @@ import {
 
 export async function createServer(options: CreateServerOptions = {}): Promise<FastifyInstance> {
   const server = options.server ?? {};
+  const headersTimeout = server.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const app = Fastify({
     logger: server.logger ?? false,
     bodyLimit: server.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -25,8 +26,12 @@ export async function createServer(options: CreateServerOptions = {}): Promise<F
     genReqId: () => randomUUID(),
     // Model ids 'dataset/version' arrive as two path parameters; nothing needs long ones.
     routerOptions: { maxParamLength: 200 },
+    http: {
+      headersTimeout,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)),
+    },
   });
-  app.server.headersTimeout = server.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   try {
     await app.register(inferencePool, {
       ...server,
