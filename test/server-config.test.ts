@@ -17,7 +17,13 @@ import {
   validateConfig,
 } from '../lib/server/config.ts';
 import type { PoolOptions } from '../lib/index.ts';
-import { DEFAULT_GRACE_PERIOD_MS, DEFAULT_HOST, DEFAULT_PORT } from '../lib/server/settings.ts';
+import {
+  DEFAULT_GRACE_PERIOD_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from '../lib/server/settings.ts';
 import { ROOT } from './helpers/child.ts';
 
 const TMP = join(ROOT, 'test', '.tmp', 'server-config');
@@ -166,7 +172,7 @@ test('flags: every setting, booleans with --no-, log level and quiet; bad ones n
   const argv = ['serve', '--host', '::1', '--port', '0', '--api-key', 'k', '--body-limit', '1024'];
   argv.push('--max-images-per-request', '2', '--allow-url-input', '--url-allow-http', '--url-max-redirects', '0');
   argv.push('--url-max-bytes', '99', '--url-timeout-ms', '50', '--no-admin', '--models-dir', 'm');
-  argv.push('--request-timeout-ms', '1', '--headers-timeout-ms', '2', '--keep-alive-timeout-ms', '3');
+  argv.push('--request-timeout-ms', '2', '--headers-timeout-ms', '1', '--keep-alive-timeout-ms', '3');
   argv.push('--grace-period-ms', '4', '--retry-after-seconds', '5', '--confidence', '0.1', '--iou-threshold', '0.2');
   argv.push('--max-detections', '6', '--max-candidates', '7', '--log-level', 'debug');
   argv.push('--max-batch-size', '3', '--max-queue-delay-ms', '1.5', '--max-queue-size', '9', '--timeout-ms', '250');
@@ -185,8 +191,8 @@ test('flags: every setting, booleans with --no-, log level and quiet; bad ones n
       urlInput: { allowHttp: true, maxRedirects: 0, maxBytes: 99, timeoutMs: 50 },
       admin: false,
       modelsDir: '/srv/m',
-      requestTimeoutMs: 1,
-      headersTimeoutMs: 2,
+      requestTimeoutMs: 2,
+      headersTimeoutMs: 1,
       keepAliveTimeoutMs: 3,
       gracePeriodMs: 4,
       retryAfterSeconds: 5,
@@ -222,6 +228,12 @@ test('flags: every setting, booleans with --no-, log level and quiet; bad ones n
   throwsConfigError(() => parseCliArgs(['serve', '--quiet=yes'], {}), /^--quiet: takes no value$/);
   throwsConfigError(() => parseCliArgs(['serve', '--log-level', 'loud'], {}), /^--log-level\.level: must be one of/);
   throwsConfigError(() => parseCliArgs(['serve', '--max-batch', '8'], {}), /^--max-batch: unknown flag/);
+  throwsConfigError(
+    () => parseCliArgs(['serve', '--request-timeout-ms', '5000'], {}),
+    /^server\.headersTimeoutMs \(--headers-timeout-ms\): 10000 must be at most server\.requestTimeoutMs \(--request-timeout-ms\), 5000$/,
+  );
+  assert.is(parseCliArgs(['serve', '--request-timeout-ms', '0'], {}).options.server!.requestTimeoutMs, 0);
+  assert.equal([DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS], [30_000, 10_000], "settings.ts's timeouts");
   throwsConfigError(() => parseCliArgs(['srv'], {}), /^srv: unknown command \(commands: serve, help, version\)$/);
   throwsConfigError(() => parseCliArgs(['serve', 'models.json'], {}), /^models\.json: unexpected argument/);
   throwsConfigError(() => parseCliArgs(['--port', '1'], {}), /^command: missing/);

@@ -31,6 +31,10 @@ export interface CliArgs {
  * values of settings.ts's DEFAULT_* (a test keeps them equal), not imported: settings.ts reaches the
  * native addon, and parsing the command line should not load it.
  */
+// settings.ts's, for the check below.
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+
 export const CLI_DEFAULTS = {
   host: '0.0.0.0',
   port: 9001,
@@ -179,6 +183,18 @@ function mergeModels(options: CreateServerOptions, later: ModelSpec[]): void {
   if (pool?.models) pool.models = pool.models.filter((m) => !later.some((l) => l.id === m.id));
 }
 
+/** Node refuses a headers timeout longer than a (non-zero) request timeout; say so in our terms. */
+function checkTimeouts(options: CreateServerOptions): void {
+  const request = options.server?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const headers = options.server?.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  if (request > 0 && headers > request) {
+    invalid(
+      'server.headersTimeoutMs (--headers-timeout-ms)',
+      `${headers} must be at most server.requestTimeoutMs (--request-timeout-ms), ${request}`,
+    );
+  }
+}
+
 /** Within one layer a model id may appear once (across layers the later replaces the earlier). */
 function uniqueIds(models: ModelSpec[], at: string): void {
   const ids = new Set<string>();
@@ -251,6 +267,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = proce
   uniqueIds(envModels, MODEL_ENV);
   uniqueIds(flagModels, '--model');
   mergeModels(options, [...envModels, ...flagModels]);
+  checkTimeouts(options);
   return { command: first as Command, configPath, options };
 }
 
