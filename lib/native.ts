@@ -112,8 +112,16 @@ export interface NativeModelStats {
   rejected: number;
   inFlight: number;
   latencyMs: Record<'queue' | 'preprocess' | 'inference' | 'postprocess' | 'total', NativeLatencySummary>;
-  histogram: { bucketsMs: number[]; counts: number[]; sumMs: number; count: number };
+  histogram: NativeLatencyHistogram;
+  histograms: Record<'queue' | 'preprocess' | 'inference' | 'postprocess' | 'total', NativeLatencyHistogram>;
   priorities: Record<string, { completed: number; p50: number; p99: number }>;
+}
+
+export interface NativeLatencyHistogram {
+  bucketsMs: number[];
+  counts: number[];
+  sumMs: number;
+  count: number;
 }
 
 export interface NativeLatencySummary {

@@ -305,6 +305,7 @@ export class InferencePool {
         inFlight: s.inFlight,
         latencyMs: s.latencyMs,
         histogram: s.histogram,
+        histograms: s.histograms,
         priorities: s.priorities,
       };
     }
