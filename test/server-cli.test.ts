@@ -11,7 +11,7 @@ import { ROOT } from './helpers/child.ts';
 import { runCli } from './helpers/cli.ts';
 import type { CliRun } from './helpers/cli.ts';
 import { encodePng, picture } from './helpers/images.ts';
-import { modelPath, MODELS, sleep } from './helpers/models.ts';
+import { modelPath, MODELS, sleep, waitFor } from './helpers/models.ts';
 
 const TMP = join(ROOT, 'test', '.tmp', 'server-cli');
 // About 10 ms a run on two cores, 2 s to load and warm up: slow enough to hold requests in flight.
@@ -129,12 +129,12 @@ test('SIGTERM with 500 requests in flight: every one answered 200, readiness 503
       () => {},
     );
   // Every request has reached its handler (its small body is read at once) before the signal.
-  await run.waitForLog(() => inferRequestsSeen(run) >= 500, '500 requests received');
+  await waitFor(() => inferRequestsSeen(run) >= 500 || run.exited(), '500 requests received', 30_000);
   await sleep(100);
   const answeredBefore = answered;
   run.child.kill('SIGTERM');
   const draining = await run.waitForLog((l) => l.msg === 'shutting down: draining', 'the drain');
-  assert.ok((draining.inFlight as number) > 100, `requests in flight at the signal: ${String(draining.inFlight)}`);
+  assert.ok((draining.inFlight as number) >= 50, `requests in flight at the signal: ${String(draining.inFlight)}`);
   assert.is(answeredBefore + (draining.inFlight as number) <= 500, true);
 
   const seen = new Set<number>();
@@ -160,7 +160,7 @@ test('a second signal during a long drain exits at once, code 1', async () => {
   const base = await run.listening();
   await run.waitForLog((l) => l.msg === 'models loaded: ready', 'the models loaded');
   const answers = Array.from({ length: 500 }, () => infer(base, 'object_detection', 'face').catch(() => null));
-  await run.waitForLog(() => inferRequestsSeen(run) >= 500, '500 requests received');
+  await waitFor(() => inferRequestsSeen(run) >= 500 || run.exited(), '500 requests received', 30_000);
   run.child.kill('SIGTERM');
   await run.waitForLog((l) => l.msg === 'shutting down: draining', 'the drain');
   await sleep(200);
