@@ -169,6 +169,8 @@ export interface DetectionPrediction {
   detection_id: string;
   /** Segmentation: the outer polygon of the instance mask, original-image pixels. */
   points?: Point[];
+  /** Video with `tracker: 'bytetrack'`: the track this detection belongs to, stable across frames. */
+  tracker_id?: number;
 }
 
 /** One instance's mask cropped to its box: `data[y * width + x]` is 1 inside the instance, 0 outside. */

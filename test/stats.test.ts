@@ -120,9 +120,9 @@ test('latency percentiles match the results’ own times within a bucket; counte
       const sum = own.reduce((a, b) => a + b, 0);
       assert.ok(h.sumMs <= sum + 1e-6 && sum - h.sumMs <= n * 0.001, `${stage} sumMs ${h.sumMs}, results ${sum}`);
     }
-    // The stages this test spreads out land in more than one bucket, so the comparison above means something.
+    // Totals (8×8 to 1600×1200 images) land in more than one bucket, so the comparison above means something.
     const spread = (stage: keyof Timings): number => new Set(s.histograms[stage].counts).size;
-    assert.ok(spread('total') > 2 && spread('queue') > 2, 'totals and queue times spread over several buckets');
+    assert.ok(spread('total') >= 3, `totals spread over several buckets: ${s.histograms.total.counts}`);
     // The sums and the means come from the same records.
     const stageMeans: [number, keyof Timings][] = [
       [s.meanQueueMs, 'queue'],
