@@ -321,7 +321,14 @@ interface NativeBinding {
   video: NativeVideoBinding;
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The package's folder: lib/.. in a checkout, dist/lib/../.. once built (dist mirrors lib/ and bin/). */
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const packageRoot = findPackageRoot();
 const require = createRequire(import.meta.url);
 
 let binding: NativeBinding | undefined;
