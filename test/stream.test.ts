@@ -1,10 +1,14 @@
 // pool.stream(): frames the caller has, through a model, results in frame order with maxInFlight
 // backpressure; several streams batch together; break releases the source.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { InferencePool } from '../lib/index.ts';
 import type { DetectionResult, ImageInput } from '../lib/index.ts';
+import { TEST_VIDEOS } from '../scripts/make-videos.ts';
 import { sleep } from './helpers/models.ts';
 import { TRAINED, shapesImage } from './helpers/server.ts';
 
@@ -146,6 +150,42 @@ test('maxFps caps the submission rate; options are checked', async () => {
   assert.throws(
     () => pool.stream([], 'nope'),
     (e: { code?: string }) => e.code === 'MODEL_NOT_FOUND',
+  );
+});
+
+test("tracker 'bytetrack' on frames the caller has: one id per shape, in frame order", async () => {
+  const video = TEST_VIDEOS.separate();
+  const scene = JSON.parse(readFileSync(video.replace(/\.\w+$/, '.json'), 'utf8')) as {
+    width: number;
+    height: number;
+    truth: { id: number; class_id: number; box: number[] }[][];
+  };
+  const decoded = spawnSync('ffmpeg', ['-loglevel', 'error', '-i', video, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    maxBuffer: 1 << 30,
+  });
+  const size = scene.width * scene.height * 3;
+  const count = decoded.stdout.length / size;
+  assert.is(count, 90);
+  function* frames(): Generator<ImageInput> {
+    for (let i = 0; i < count; i++) {
+      const data = decoded.stdout.subarray(i * size, (i + 1) * size);
+      yield { data, width: scene.width, height: scene.height, format: 'rgb' };
+    }
+  }
+  const ids = new Map<number, Set<number>>();
+  for await (const { frame, result } of pool.stream<DetectionResult>(frames(), 'det', { tracker: 'bytetrack' })) {
+    for (const t of scene.truth[frame.index]!) {
+      const [x, y] = [(t.box[0]! + t.box[2]!) / 2, (t.box[1]! + t.box[3]!) / 2];
+      const m = result.predictions.find((p) => p.class_id === t.class_id && Math.hypot(p.x - x, p.y - y) < 12);
+      if (m) (ids.get(t.id) ?? ids.set(t.id, new Set()).get(t.id)!).add(m.tracker_id!);
+    }
+    assert.equal(result.predictions.length, result.scores.length);
+    assert.equal(result.boxes.length, 4 * result.scores.length);
+  }
+  assert.equal(
+    [...ids.values()].map((s) => s.size),
+    [1, 1, 1],
+    'no identity switch',
   );
 });
 
