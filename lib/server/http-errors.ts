@@ -36,6 +36,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   DEADLINE_EXCEEDED: 504,
   INFERENCE_FAILED: 500,
   PROVIDER_UNAVAILABLE: 500,
+  VIDEO_SOURCE_FAILED: 502,
 };
 
 /** A pool error as an HttpError; 5xx answers other than 503/504 keep their message out of the body. */
