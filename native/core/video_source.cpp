@@ -32,7 +32,7 @@ bool VideoIoAvailable() {
 }
 
 const char* VideoIoMissingReason() {
-  return "OpenCV's videoio is missing: install libopencv-videoio-dev and rebuild the addon";
+  return "OpenCV's videoio is missing: install libopencv-videoio-dev";
 }
 
 void SilenceVideoLogging() {
@@ -399,7 +399,7 @@ void VideoSource::Run(OpenCallback done) {
       // every-frame waits for room; a paused file waits; a paused live source is still drained.
       changed_.wait(lock, [&] {
         if (stopping_) return true;
-        if (paused_ && !live_) return false;
+        if (paused_) return live_;  // (Deliver() drops what a paused live source reads)
         return options_.mode == VideoMode::kFreshest || int(buffer_.size()) < options_.bufferSize;
       });
       if (stopping_) break;

@@ -51,7 +51,7 @@ VideoWriter::VideoWriter(std::string path, VideoWriterOptions options)
 #ifdef INFERENCE_POOL_HAVE_VIDEOIO
   std::string tried;
   for (const std::string& fourcc : CodecsFor(path_)) {
-    auto writer = std::make_unique<cv::VideoWriter>();
+    auto writer = std::make_shared<cv::VideoWriter>();
     bool ok = false;
     try {
       ok = writer->open(path_, cv::CAP_FFMPEG, cv::VideoWriter::fourcc(fourcc[0], fourcc[1], fourcc[2], fourcc[3]),
@@ -156,7 +156,7 @@ void VideoWriter::Run() {
   }
 }
 
-void VideoWriter::WriteOne(Item& item) {
+void VideoWriter::WriteOne([[maybe_unused]] Item& item) {
   bool ok = false;
 #ifdef INFERENCE_POOL_HAVE_VIDEOIO
   try {

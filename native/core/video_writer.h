@@ -74,7 +74,7 @@ class VideoWriter {
   const std::string path_;
   const VideoWriterOptions options_;
   std::string codec_;
-  std::unique_ptr<cv::VideoWriter> writer_;
+  std::shared_ptr<cv::VideoWriter> writer_;  // shared_ptr: complete type not needed without videoio
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
