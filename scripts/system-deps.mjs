@@ -1,4 +1,4 @@
-// Makes sure the system-level build dependencies are present: Debian's OpenCV, libjpeg-turbo,
+// Makes sure the system-level build dependencies are present: Debian's OpenCV (videoio too), libjpeg-turbo,
 // libpng and concurrentqueue -dev packages, a C++ toolchain, CMake, and ONNX Runtime's C/C++ headers.
 // Used by the package's install script (users) and by scripts/setup.mjs (developers, CI).
 // Where it cannot install (not root, not Debian), it stops with a message naming what to install.
@@ -17,6 +17,10 @@ export const APT_PACKAGES = [
   ['libopencv-core-dev', '/usr/include/opencv4/opencv2/core.hpp'],
   ['libopencv-imgproc-dev', '/usr/include/opencv4/opencv2/imgproc.hpp'],
   ['libopencv-imgcodecs-dev', '/usr/include/opencv4/opencv2/imgcodecs.hpp'],
+  // Video sources and the video writer (FFmpeg backend); optional for the build, see CMakeLists.txt.
+  ['libopencv-videoio-dev', '/usr/include/opencv4/opencv2/videoio.hpp'],
+  // The ffmpeg command: the tests make their videos and serve live streams on loopback with it.
+  ['ffmpeg', '/usr/bin/ffmpeg'],
   // JPEG and PNG are decoded with these directly (same names on Debian 12 and 13).
   ['libjpeg62-turbo-dev', '/usr/include/jpeglib.h'],
   ['libpng-dev', '/usr/include/png.h'],

@@ -34,9 +34,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   POOL_CLOSED: 503,
   ABORTED: 499,
   DEADLINE_EXCEEDED: 504,
-  VIDEO_SOURCE_FAILED: 400,
   INFERENCE_FAILED: 500,
   PROVIDER_UNAVAILABLE: 500,
+  VIDEO_SOURCE_FAILED: 502,
 };
 
 /** A pool error as an HttpError; 5xx answers other than 503/504 keep their message out of the body. */

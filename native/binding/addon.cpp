@@ -6,6 +6,7 @@
 #include "binding/native_pool.h"
 #include "binding/stage_functions.h"
 #include "binding/tracker.h"
+#include "binding/video.h"
 
 namespace ipjs {
 namespace {
@@ -16,6 +17,7 @@ void ShutdownAll(AddonData* data) {
   // Copy: Shutdown() unregisters the pool from the set.
   std::set<NativePool*> pools = data->pools;
   for (NativePool* pool : pools) pool->Shutdown();
+  ShutdownVideo(data);
 }
 
 }  // namespace
@@ -28,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stages", MakeStageFunctions(env));
   exports.Set("annotate", Napi::Function::New<AnnotateImage>(env, "annotate"));
   exports.Set("Tracker", Tracker::Define(env));
+  exports.Set("video", MakeVideoBinding(env));
   // process.exit() runs the C library's exit handlers (ONNX Runtime's static destructors among them)
   // without running environment cleanup hooks first, so the TS layer calls this from the process's
   // 'exit' event: every pool stops its threads before anything they use is destroyed.

@@ -9,9 +9,13 @@
 namespace ipjs {
 
 class NativePool;
+class VideoSourceWrap;
+class VideoWriterWrap;
 
 struct AddonData {
   std::set<NativePool*> pools;
+  std::set<VideoSourceWrap*> videoSources;
+  std::set<VideoWriterWrap*> videoWriters;
 };
 
 }  // namespace ipjs

@@ -78,21 +78,25 @@ ip::DrawnInstance ReadInstance(const Napi::Object& o) {
 
 }  // namespace
 
+ip::Drawing ReadDrawing(const Napi::Value& value) {
+  ip::Drawing drawing;
+  if (!value.IsObject()) return drawing;
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value instances = o.Get("instances");
+  if (instances.IsArray()) {
+    Napi::Array a = instances.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) drawing.instances.push_back(ReadInstance(a.Get(i).As<Napi::Object>()));
+  }
+  if (o.Get("title").IsString()) drawing.title = o.Get("title").As<Napi::String>().Utf8Value();
+  if (o.Get("strokeWidth").IsNumber()) drawing.strokeWidth = o.Get("strokeWidth").As<Napi::Number>().Int32Value();
+  return drawing;
+}
+
 Napi::Value AnnotateImage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ip::ImageInput image;
   Napi::Value keep = ReadImage(info[0], &image);
-  ip::Drawing drawing;
-  if (info[1].IsObject()) {
-    Napi::Object o = info[1].As<Napi::Object>();
-    Napi::Value instances = o.Get("instances");
-    if (instances.IsArray()) {
-      Napi::Array a = instances.As<Napi::Array>();
-      for (uint32_t i = 0; i < a.Length(); ++i) drawing.instances.push_back(ReadInstance(a.Get(i).As<Napi::Object>()));
-    }
-    if (o.Get("title").IsString()) drawing.title = o.Get("title").As<Napi::String>().Utf8Value();
-    if (o.Get("strokeWidth").IsNumber()) drawing.strokeWidth = o.Get("strokeWidth").As<Napi::Number>().Int32Value();
-  }
+  ip::Drawing drawing = ReadDrawing(info[1]);
   ip::ImageFormat format = ip::ImageFormat::kPng;
   int quality = 90;
   if (info[2].IsObject()) {

@@ -36,22 +36,17 @@ void DrawLabel(cv::Mat& img, const std::string& text, cv::Point anchor, const cv
 
 }  // namespace
 
-std::vector<uint8_t> Annotate(const ImageInput& image, const Drawing& drawing, ImageFormat format, int jpegQuality) {
-  DecodeOptions options;  // full resolution: no reduced decoding
-  options.maxPixels = size_t(1) << 31;
-  DecodedImage decoded = DecodeImage(image, options);
-  cv::Mat img;
-  if (decoded.bgr) {
-    img = decoded.pixels.clone();  // never draw on the caller's bytes
-  } else {
-    cv::cvtColor(decoded.pixels, img, cv::COLOR_RGB2BGR);
-  }
+void DrawOnto(cv::Mat& img, const Drawing& drawing) {
+  if (img.empty()) return;
   const int side = std::min(img.cols, img.rows);
   const int thickness = drawing.strokeWidth > 0 ? std::min(drawing.strokeWidth, 100) : std::max(1, side / 300);
   const double textScale = std::max(0.4, side / 1200.0);
 
   // Masks first, blended, so boxes and labels stay crisp on top.
-  cv::Mat overlay = img.clone();
+  // (Skipped without masks: blending an image with itself changes nothing, and costs a frame copy.)
+  const bool anyMask =
+      std::any_of(drawing.instances.begin(), drawing.instances.end(), [](const DrawnInstance& d) { return !d.mask.empty(); });
+  cv::Mat overlay = anyMask ? img.clone() : cv::Mat();
   for (const DrawnInstance& d : drawing.instances) {
     if (d.mask.empty()) continue;
     cv::Scalar colour = ClassColour(d.classId);
@@ -65,7 +60,7 @@ std::vector<uint8_t> Annotate(const ImageInput& image, const Drawing& drawing, I
       }
     }
   }
-  cv::addWeighted(overlay, 0.45, img, 0.55, 0, img);
+  if (anyMask) cv::addWeighted(overlay, 0.45, img, 0.55, 0, img);
 
   for (const DrawnInstance& d : drawing.instances) {
     cv::Scalar colour = ClassColour(d.classId);
@@ -82,6 +77,19 @@ std::vector<uint8_t> Annotate(const ImageInput& image, const Drawing& drawing, I
     DrawLabel(img, drawing.title, cv::Point(0, int(textScale * 40) + 4), cv::Scalar(40, 40, 40), textScale * 1.5,
               std::max(1, thickness));
   }
+}
+
+std::vector<uint8_t> Annotate(const ImageInput& image, const Drawing& drawing, ImageFormat format, int jpegQuality) {
+  DecodeOptions options;  // full resolution: no reduced decoding
+  options.maxPixels = size_t(1) << 31;
+  DecodedImage decoded = DecodeImage(image, options);
+  cv::Mat img;
+  if (decoded.bgr) {
+    img = decoded.pixels.clone();  // never draw on the caller's bytes
+  } else {
+    cv::cvtColor(decoded.pixels, img, cv::COLOR_RGB2BGR);
+  }
+  DrawOnto(img, drawing);
 
   std::vector<uint8_t> out;
   bool ok = format == ImageFormat::kPng

@@ -2,6 +2,8 @@
 // so that a person can look at the result.
 #pragma once
 
+#include <opencv2/core.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +30,10 @@ struct Drawing {
 
 enum class ImageFormat { kPng, kJpeg };
 
+// Draws `drawing` onto `bgr` (CV_8UC3, BGR) in place: mask overlays, polygons, boxes, labels, title.
+void DrawOnto(cv::Mat& bgr, const Drawing& drawing);
+
+// Decodes the image, draws onto a copy of it (DrawOnto) and encodes that.
 // Throws PoolError (INVALID_IMAGE) when the image cannot be decoded.
 std::vector<uint8_t> Annotate(const ImageInput& image, const Drawing& drawing, ImageFormat format, int jpegQuality);
 

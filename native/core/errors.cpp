@@ -15,6 +15,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kInferenceFailed: return "INFERENCE_FAILED";
     case ErrorCode::kProviderUnavailable: return "PROVIDER_UNAVAILABLE";
     case ErrorCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
+    case ErrorCode::kVideoSourceFailed: return "VIDEO_SOURCE_FAILED";
   }
   return "INFERENCE_FAILED";
 }

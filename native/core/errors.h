@@ -18,6 +18,7 @@ enum class ErrorCode {
   kInferenceFailed,
   kProviderUnavailable,
   kDeadlineExceeded,
+  kVideoSourceFailed,
 };
 
 const char* ErrorCodeName(ErrorCode code);

@@ -25,3 +25,5 @@ void RunLatencyHistogramTests();
 void RunWarmupTests();
 // Defined in bytetrack_tests.cpp.
 void RunByteTrackTests();
+// Defined in video_tests.cpp.
+void RunVideoTests();

@@ -129,6 +129,7 @@ int main() {
   RunLatencyHistogramTests();
   RunWarmupTests();
   RunByteTrackTests();
+  RunVideoTests();
   std::printf("%d passed, %d failed\n", ip_test::g_passed, ip_test::g_failed);
   return ip_test::g_failed == 0 ? 0 : 1;
 }
