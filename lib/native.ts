@@ -240,6 +240,10 @@ export interface NativeVideoSourceOptions {
   reconnect: number;
   /** First backoff delay; doubles per attempt, at most 5 s. */
   reconnectDelayMs: number;
+  /** Live sources: how long opening may take. Default 10 000. */
+  openTimeoutMs?: number;
+  /** Live sources: how long a read may wait for a frame before the source counts as failed. Default 5 000. */
+  readTimeoutMs?: number;
 }
 
 export interface NativeVideoInfo {

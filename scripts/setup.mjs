@@ -37,6 +37,9 @@ try {
   log('generating models (models/generated/)');
   run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/make-models.ts']);
 
+  log('making the test videos (models/generated/videos/)');
+  run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/make-videos.ts']);
+
   // Public-domain photos from Debian's python3-skimage package, for the demo and the benchmarks.
   const { ensureSampleImages } = await import('./sample-images.mjs');
   ensureSampleImages();

@@ -42,6 +42,8 @@ export function createVideoStream(
           bufferSize: stream.bufferSize ?? (mode === 'freshest' ? 4 : Math.max(2, maxInFlight)),
           reconnect: stream.reconnect ?? 5,
           reconnectDelayMs: stream.reconnectDelayMs ?? 500,
+          openTimeoutMs: stream.openTimeoutMs,
+          readTimeoutMs: stream.readTimeoutMs,
         },
         (event) => video._onSourceEvent(event),
       ),

@@ -2,7 +2,7 @@
 // copied into JS) or an async iterable of images the caller already has.
 import { InferencePoolError, toPoolError } from '../errors.js';
 import { loadBinding } from '../native.js';
-import type { NativeVideoEvent, NativeVideoInfo, NativeVideoSource } from '../native.js';
+import type { NativeVideoEvent, NativeVideoInfo, NativeVideoSource, NativeVideoSourceOptions } from '../native.js';
 import type { ImageInput } from '../types.js';
 
 export interface SourceFrame {
@@ -33,7 +33,7 @@ export class NativeFrameSource implements FrameSource {
 
   constructor(
     readonly source: string,
-    options: { mode: 'every-frame' | 'freshest'; bufferSize: number; reconnect: number; reconnectDelayMs: number },
+    options: NativeVideoSourceOptions,
     onEvent: (event: NativeVideoEvent) => void,
   ) {
     const { video } = loadBinding();

@@ -37,8 +37,12 @@ export interface VideoOptions extends StreamOptions {
   reconnect?: number;
   /** The first reconnect's delay, doubling per attempt (at most 5 s). Default 500. */
   reconnectDelayMs?: number;
-  /** Decoded frames held natively. Default: maxInFlight + 2 ('every-frame'), 4 ('freshest'). */
+  /** Decoded frames held natively. Default: maxInFlight ('every-frame', at least 2), 4 ('freshest'). */
   bufferSize?: number;
+  /** Live sources: how long opening may take. Default 10 000. */
+  openTimeoutMs?: number;
+  /** Live sources: a read waiting longer for a frame counts as a failure (and a reconnect). Default 5 000. */
+  readTimeoutMs?: number;
 }
 
 function check(ok: boolean, message: string): void {
@@ -66,6 +70,8 @@ export function splitStreamOptions(options: VideoOptions): {
     reconnect,
     reconnectDelayMs,
     bufferSize,
+    openTimeoutMs,
+    readTimeoutMs,
     ...infer
   } = options;
   check(
@@ -86,6 +92,15 @@ export function splitStreamOptions(options: VideoOptions): {
     check(
       value === undefined || (Number.isInteger(value) && value >= min && value <= 100_000),
       `${name} must be an integer from ${min}`,
+    );
+  }
+  for (const [name, value] of [
+    ['openTimeoutMs', openTimeoutMs],
+    ['readTimeoutMs', readTimeoutMs],
+  ] as const) {
+    check(
+      value === undefined || (typeof value === 'number' && value > 0 && value <= 3_600_000),
+      `${name} must be a positive number of ms`,
     );
   }
   check(
@@ -111,7 +126,17 @@ export function splitStreamOptions(options: VideoOptions): {
       ? { trackActivationThreshold, lostTrackBuffer, minimumMatchingThreshold, frameRate, minimumConsecutiveFrames }
       : undefined;
   return {
-    stream: { mode, maxFps, maxInFlight, tracker, reconnect, reconnectDelayMs, bufferSize },
+    stream: {
+      mode,
+      maxFps,
+      maxInFlight,
+      tracker,
+      reconnect,
+      reconnectDelayMs,
+      bufferSize,
+      openTimeoutMs,
+      readTimeoutMs,
+    },
     infer,
     tracker: trackerOptions,
   };
