@@ -1,4 +1,4 @@
-import { toPoolError } from './errors.js';
+import { InferencePoolError, toPoolError } from './errors.js';
 import { loadBinding } from './native.js';
 import type { NativeDrawing } from './native.js';
 import type { ImageInput, InferenceResult } from './types.js';
@@ -8,6 +8,10 @@ export interface AnnotateOptions {
   format?: 'png' | 'jpeg';
   /** JPEG quality, 1–100. Default 90. */
   quality?: number;
+  /** Draw class labels (and a classifier's title). Default true. */
+  labels?: boolean;
+  /** Box and polygon line width in pixels, 1–100. Default: from the image's size. */
+  strokeWidth?: number;
 }
 
 /**
@@ -19,16 +23,21 @@ export async function annotate(
   result: InferenceResult,
   options: AnnotateOptions = {},
 ): Promise<Buffer> {
-  const drawing: NativeDrawing = { instances: [] };
+  const labels = options.labels ?? true;
+  const { strokeWidth } = options;
+  if (strokeWidth !== undefined && !(Number.isInteger(strokeWidth) && strokeWidth >= 1 && strokeWidth <= 100)) {
+    throw new InferencePoolError('INVALID_ARGUMENT', 'strokeWidth must be an integer from 1 to 100');
+  }
+  const drawing: NativeDrawing = { instances: [], strokeWidth };
   if (result.task === 'classification') {
-    drawing.title = `${result.top} ${(result.confidence * 100).toFixed(1)}%`;
+    if (labels) drawing.title = `${result.top} ${(result.confidence * 100).toFixed(1)}%`;
   } else {
     result.predictions.forEach((p, i) => {
       const b = result.boxes;
       const instance: NativeDrawing['instances'][number] = {
         box: [b[4 * i]!, b[4 * i + 1]!, b[4 * i + 2]!, b[4 * i + 3]!],
         classId: p.class_id,
-        label: `${p.class} ${p.confidence.toFixed(2)}`,
+        label: labels ? `${p.class} ${p.confidence.toFixed(2)}` : '',
       };
       if (p.points) instance.polygon = Int32Array.from(p.points.flatMap((q) => [q.x, q.y]));
       const mask = result.masks?.[i];

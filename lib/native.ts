@@ -153,6 +153,8 @@ export interface NativeDrawing {
     mask?: { data: Uint8Array; width: number; height: number; left: number; top: number };
   }[];
   title?: string;
+  /** Box and polygon lines, pixels; 0 or absent: from the image's size. */
+  strokeWidth?: number;
 }
 
 /** Single stages as synchronous functions, for benchmarks and stage tests (not the serving path). */

@@ -101,6 +101,8 @@ export interface InferenceServerState {
   readonly draining: boolean;
   /** HTTP requests being answered by the inference routes now. */
   readonly inFlight: number;
+  /** Settles when every configured model has loaded (rejects with the first load error). */
+  readonly loaded: Promise<void>;
   /**
    * Begins shutdown: readiness turns 503 at once and new inference requests are refused with 503;
    * resolves true once the requests in flight have been answered, false if `timeoutMs` passed first.

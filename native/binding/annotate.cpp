@@ -91,6 +91,7 @@ Napi::Value AnnotateImage(const Napi::CallbackInfo& info) {
       for (uint32_t i = 0; i < a.Length(); ++i) drawing.instances.push_back(ReadInstance(a.Get(i).As<Napi::Object>()));
     }
     if (o.Get("title").IsString()) drawing.title = o.Get("title").As<Napi::String>().Utf8Value();
+    if (o.Get("strokeWidth").IsNumber()) drawing.strokeWidth = o.Get("strokeWidth").As<Napi::Number>().Int32Value();
   }
   ip::ImageFormat format = ip::ImageFormat::kPng;
   int quality = 90;

@@ -47,7 +47,7 @@ std::vector<uint8_t> Annotate(const ImageInput& image, const Drawing& drawing, I
     cv::cvtColor(decoded.pixels, img, cv::COLOR_RGB2BGR);
   }
   const int side = std::min(img.cols, img.rows);
-  const int thickness = std::max(1, side / 300);
+  const int thickness = drawing.strokeWidth > 0 ? std::min(drawing.strokeWidth, 100) : std::max(1, side / 300);
   const double textScale = std::max(0.4, side / 1200.0);
 
   // Masks first, blended, so boxes and labels stay crisp on top.

@@ -23,6 +23,7 @@ struct DrawnInstance {
 struct Drawing {
   std::vector<DrawnInstance> instances;
   std::string title;  // e.g. a classifier's top class, drawn in the top-left corner
+  int strokeWidth = 0;  // box and polygon lines, pixels; 0: from the image's size
 };
 
 enum class ImageFormat { kPng, kJpeg };
