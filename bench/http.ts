@@ -10,15 +10,14 @@
 //
 // Flags for trying things out (results then go to http-custom.*): --connections=N, --seconds=N,
 // --warmup=N, --workloads=a,b, --contenders=plain-server,pool-server,pool-server-raw,in-process-pool.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-import { format } from 'prettier';
 
 import { benchChild, loadAverage, machine } from './bench-process.ts';
 import type { WindowCellResult, WindowJob } from './child.ts';
 import { ensureDescriptors } from './http/fd-limit.ts';
 import type { LoaderJob, LoaderResult } from './http/loader.ts';
+import { updateReadme } from './http/readme.ts';
 import { CONTENDERS, renderChart, renderMarkdown } from './http/report.ts';
 import type { HttpContender, HttpReport, HttpRun } from './http/report.ts';
 import { cliPresent, CLI, isRunning, startServer, stopServer } from './http/servers.ts';
@@ -143,29 +142,11 @@ function inProcess(w: HttpWorkload): HttpRun {
       errors: r.window.expired + Object.values(r.window.failed).reduce((a, b) => a + b, 0),
       failures: r.window.failed,
       peakRssMb: r.peakRssMb,
+      serverCpuCores: r.cpuSeconds / r.seconds,
     };
   } catch (error) {
     return skipped(w, 'in-process-pool', (error as Error).message);
   }
-}
-
-/** Puts the table and the chart between the README's HTTP benchmark markers. */
-async function updateReadme(markdown: string): Promise<void> {
-  const file = join(root, 'README.md');
-  const readme = readFileSync(file, 'utf8');
-  const start = '<!-- bench:http:start -->';
-  const end = '<!-- bench:http:end -->';
-  const i = readme.indexOf(start);
-  const j = readme.indexOf(end);
-  if (i < 0 || j < i) {
-    log('README has no bench:http markers; left alone');
-    return;
-  }
-  const [summary, goals] = markdown.split('\n\nEvery run')[0]!.split('\n\nGoals');
-  const block = `${start}\n\n${summary}\n\nGoals${goals}\n\n![images per second and p99 latency, per contender](bench/results/http.svg)\n\nEvery run, with failures by code, server CPU and start-up: [bench/results/http.md](bench/results/http.md).\n\n`;
-  const updated = readme.slice(0, i) + block + readme.slice(j);
-  const options = JSON.parse(readFileSync(join(root, '.prettierrc'), 'utf8')) as object;
-  writeFileSync(file, await format(updated, { ...options, filepath: file }));
 }
 
 const descriptors = ensureDescriptors(plan.connections);
@@ -211,6 +192,6 @@ const markdown = renderMarkdown(report);
 writeFileSync(join(dir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(dir, `${base}.md`), markdown);
 writeFileSync(join(dir, `${base}.svg`), renderChart(report));
-if (mode === 'full') await updateReadme(markdown);
+if (mode === 'full') log(await updateReadme(markdown));
 log(`done in ${elapsed()}: bench/results/${base}.{json,md,svg}`);
 process.stdout.write(markdown);

@@ -10,6 +10,13 @@ import Fastify from 'fastify';
 import { loadPlainModel, runPlain } from '../contenders/plain.ts';
 import type { PlainOutput } from '../contenders/plain.ts';
 import type { InferOptions } from '../../lib/index.ts';
+import type { RoboflowResponse } from '../../lib/server/roboflow-response.ts';
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from '../../lib/server/settings.ts';
 import { outerPolygon } from './polygon.ts';
 import { httpWorkloadNamed } from './workloads.ts';
 
@@ -33,10 +40,17 @@ const job = JSON.parse(process.argv[2]!) as PlainServerJob;
 const w = httpWorkloadNamed(job.workload);
 const model = await loadPlainModel(w.model);
 
-function predictions(out: PlainOutput): Record<string, unknown> {
+/** The answer, typed as the pool's server's (lib/server/roboflow-response.ts) so that the shapes stay one. */
+function answer(out: PlainOutput, time: number): RoboflowResponse {
+  const head = {
+    inference_id: randomUUID(),
+    time,
+    image: { width: out.transform.originalWidth, height: out.transform.originalHeight },
+  };
   if (out.classes) {
     const [best] = out.classes;
     return {
+      ...head,
       predictions: out.classes.map((c) => ({
         class: String(c.classId),
         class_id: c.classId,
@@ -47,6 +61,7 @@ function predictions(out: PlainOutput): Record<string, unknown> {
     };
   }
   return {
+    ...head,
     predictions: out.detections!.map((d) => {
       const [x1, y1, x2, y2] = d.box;
       return {
@@ -64,8 +79,18 @@ function predictions(out: PlainOutput): Record<string, unknown> {
   };
 }
 
-// The limits the pool's server defaults to (lib/server/options.ts), so neither refuses what the other takes.
-const app = Fastify({ logger: false, bodyLimit: 50 << 20, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
+// The limits and connection timeouts the pool's server defaults to (lib/server/create-server.ts), so
+// that neither refuses or drops what the other takes.
+const app = Fastify({
+  logger: false,
+  bodyLimit: DEFAULT_BODY_LIMIT,
+  requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS,
+  keepAliveTimeout: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  http: {
+    headersTimeout: DEFAULT_HEADERS_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, DEFAULT_HEADERS_TIMEOUT_MS / 2)),
+  },
+});
 
 app.get('/readiness', async () => ({ status: 'ready' }));
 
@@ -91,12 +116,7 @@ app.post<{ Params: { task: string }; Body: InferBody }>('/infer/:task', async (r
   } catch (error) {
     return reply.code(400).send({ message: `could not run the image: ${(error as Error).message}` });
   }
-  return {
-    inference_id: randomUUID(),
-    time: (performance.now() - started) / 1000,
-    image: { width: out.transform.originalWidth, height: out.transform.originalHeight },
-    ...predictions(out),
-  };
+  return answer(out, (performance.now() - started) / 1000);
 });
 
 await app.listen({ host: job.host, port: job.port });

@@ -107,6 +107,13 @@ export function renderMarkdown(report: HttpReport): string {
         `${f(raw?.imagesPerSecond)} | ${ratio(raw?.imagesPerSecond, pool?.imagesPerSecond)} |`,
     );
   }
+  const busiest = Math.max(report.loadAverage.start[0] ?? 0, report.loadAverage.end[0] ?? 0);
+  if (busiest > m.cores) {
+    lines.push(
+      '',
+      `The machine was shared: a load average up to ${busiest} on ${m.cores} cores (other work). Figures are lower and noisier than on a quiet machine; the server CPU column below shows how much of the cores each server got.`,
+    );
+  }
   lines.push('', ...renderGoals(report), '', ...renderRuns(report));
   return `${lines.join('\n')}\n`;
 }
@@ -164,7 +171,7 @@ function renderGoals(report: HttpReport): string[] {
 
 function renderRuns(report: HttpReport): string[] {
   const lines = [
-    'Every run (server CPU: mean cores the serving process kept busy in the window; connections: opened by the loader, more than the clients means the server closed some; loader CPU: its CPU seconds in the window):',
+    "Every run (server CPU: mean cores the serving process kept busy in the window, in-process: the pool's process; connections: opened by the loader, more than the clients means the server closed some; loader CPU: its CPU seconds in the window):",
     '',
     '| workload | contender | images/s | completed | p50 ms | p99 ms | non-2xx | errors | failures by code | peak RSS MB | server CPU | start-up s | connections | loader CPU s |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
@@ -196,11 +203,10 @@ export function renderChart(report: HttpReport): string {
   const margin = { left: 60, top: 30, right: 20, bottom: 30 };
   const cw = margin.left + pw + margin.right;
   const ch = margin.top + ph + margin.bottom;
-  const legend = CONTENDERS.map((c) => `<tspan fill="${COLOURS[c]}">${LABELS[c]}</tspan>`).join(', ');
   const parts = svgDocument(
     2 * cw,
     workloads.length * ch + 40,
-    `inference-pool over HTTP (${report.mode}, ${report.date.slice(0, 10)}, ${report.machine.cores} cores, ${report.plan.connections} connections): ${legend}`,
+    `inference-pool over HTTP (${report.mode}, ${report.date.slice(0, 10)}, ${report.machine.cores} cores, ${report.plan.connections} connections)`,
   );
   workloads.forEach((workload, row) => {
     const panels = [
