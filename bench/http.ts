@@ -80,8 +80,16 @@ async function overHttp(w: HttpWorkload, contender: Exclude<HttpContender, 'in-p
   const kind = contender === 'plain-server' ? 'plain' : 'pool';
   if (kind === 'pool' && !cliPresent()) return skipped(w, contender, `${CLI} is not there yet`);
   let server: RunningServer | undefined;
+  let startFailure: string | undefined;
   try {
-    server = await startServer(kind, w, `http-${w.name}-${contender}`);
+    try {
+      server = await startServer(kind, w, `http-${w.name}-${contender}`);
+    } catch (error) {
+      // Once more: on a shared machine a load that overruns a start-up limit may be passing. Reported.
+      startFailure = (error as Error).message.split('\n')[0];
+      log(`  did not start (${startFailure}); trying once more`);
+      server = await startServer(kind, w, `http-${w.name}-${contender}-retry`);
+    }
     log(`  ${contender} ready in ${server.startupSeconds.toFixed(1)} s (pid ${server.pid}); loading  [${elapsed()}]`);
     const job: LoaderJob = {
       url: server.url,
@@ -111,6 +119,7 @@ async function overHttp(w: HttpWorkload, contender: Exclude<HttpContender, 'in-p
       loaderCpuSeconds: r.loaderCpuSeconds,
       timeline: r.timeline,
       ...(serverDied ? { serverDied } : {}),
+      ...(startFailure ? { startFailure } : {}),
     };
   } catch (error) {
     return skipped(w, contender, (error as Error).message);

@@ -24,3 +24,13 @@ export function cpuSeconds(pid: number): number {
     return NaN;
   }
 }
+
+/** Whether the process is there and not a zombie: usable before Node has seen a child's exit. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

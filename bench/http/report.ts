@@ -48,6 +48,8 @@ export interface HttpRun {
   loaderCpuSeconds?: number;
   /** Valid answers per second of the run, warm-up included. */
   timeline?: number[];
+  /** Why the first start failed, where the server started only at the second try. */
+  startFailure?: string;
   /** The server was gone when the run ended. */
   serverDied?: boolean;
 }
@@ -188,8 +190,19 @@ function renderRuns(report: HttpReport): string[] {
     lines.push(
       `| ${r.workload} | ${LABELS[r.contender]} | ${f(r.imagesPerSecond)} | ${r.completed} | ${f(r.latencyMs.p50, 0)} | ${f(r.latencyMs.p99, 0)} | ` +
         `${r.non2xx} | ${r.errors} | ${codes || '–'}${r.serverDied ? ' (server died)' : ''} | ${f(r.peakRssMb, 0)} | ${f(r.serverCpuCores, 2)} | ` +
-        `${f(r.startupSeconds)} | ${count(r.connectionsOpened)} | ${f(r.loaderCpuSeconds)} |`,
+        `${f(r.startupSeconds)}${r.startFailure ? ' (second try)' : ''} | ${count(r.connectionsOpened)} | ${f(r.loaderCpuSeconds)} |`,
     );
+  }
+  for (const r of report.runs) {
+    for (const [code, message] of Object.entries(r.firstFailures ?? {})) {
+      lines.push(
+        '',
+        `${r.workload}, ${LABELS[r.contender]}: the first ${code} ${message.replace(/\s+/g, ' ').slice(0, 300)}`,
+      );
+    }
+  }
+  for (const r of report.runs.filter((x) => x.startFailure)) {
+    lines.push('', `${r.workload}, ${LABELS[r.contender]}: the first start failed: ${r.startFailure}`);
   }
   lines.push('', `File descriptors: ${report.descriptors}.`);
   return lines;

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:f
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
+import { isAlive } from '../proc-status.ts';
 import type { PlainServerJob } from './plain-server.ts';
 import type { HttpWorkload } from './workloads.ts';
 
@@ -81,15 +82,18 @@ export async function startServer(kind: ServerKind, w: HttpWorkload, logName: st
   throw new Error(`the ${kind} server was not ready within 300 s; ${log}:\n${logTail(log)}`);
 }
 
-/** Whether the server is still up after its run (a crash under load is a result too). */
-export const isRunning = (s: RunningServer) => s.child.exitCode === null && s.child.signalCode === null;
+/**
+ * Whether the server is still up after its run (a crash under load is a result too). Read from /proc:
+ * the driver waits for the loader synchronously, so Node may not have seen the child's exit yet.
+ */
+export const isRunning = (s: RunningServer) => isAlive(s.pid);
 
 /**
  * Kills the server once its figures are read: after a run at 1000 connections it still holds up to
  * 1000 requests nobody waits for, and a graceful drain of those would only cost time.
  */
 export async function stopServer(s: RunningServer): Promise<void> {
-  if (!isRunning(s)) return;
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   const exited = new Promise((resolve) => s.child.once('exit', resolve));
   s.child.kill('SIGKILL');
   await exited;
