@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'INFERENCE_FAILED',
   'PROVIDER_UNAVAILABLE',
   'DEADLINE_EXCEEDED',
+  'VIDEO_SOURCE_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,6 +1,11 @@
 export { InferencePool } from './pool.js';
 export { annotate } from './annotate.js';
-export type { AnnotateOptions } from './annotate.js';
+export type { AnnotateOptions, DrawingOptions } from './annotate.js';
+export { VideoStream } from './video/video-stream.js';
+export type { VideoFrameInfo, VideoResult, VideoStreamStats } from './video/video-stream.js';
+export type { StreamOptions, TrackerOptions, VideoOptions } from './video/options.js';
+export { writeVideo } from './video/write-video.js';
+export type { VideoWriteStats, VideoWriteStream, WriteVideoOptions } from './video/write-video.js';
 export { InferencePoolError, ERROR_CODES } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type * from './types.js';

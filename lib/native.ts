@@ -112,8 +112,16 @@ export interface NativeModelStats {
   rejected: number;
   inFlight: number;
   latencyMs: Record<'queue' | 'preprocess' | 'inference' | 'postprocess' | 'total', NativeLatencySummary>;
-  histogram: { bucketsMs: number[]; counts: number[]; sumMs: number; count: number };
+  histogram: NativeLatencyHistogram;
+  histograms: Record<'queue' | 'preprocess' | 'inference' | 'postprocess' | 'total', NativeLatencyHistogram>;
   priorities: Record<string, { completed: number; p50: number; p99: number }>;
+}
+
+export interface NativeLatencyHistogram {
+  bucketsMs: number[];
+  counts: number[];
+  sumMs: number;
+  count: number;
 }
 
 export interface NativeLatencySummary {
@@ -197,6 +205,108 @@ export interface NativeStages {
   ): { msPerRun: number; imagesPerSecond: number };
 }
 
+// --- Video and tracking (issue: video and streams) ---------------------------------------------
+
+/** supervision's ByteTrack parameters (same names, same defaults). */
+export interface NativeTrackerOptions {
+  /** Detections at or above start new tracks (and are matched first). Default 0.25. */
+  trackActivationThreshold: number;
+  /** Frames a lost track is kept for re-association. Default 30. */
+  lostTrackBuffer: number;
+  /** IoU-based matching threshold (supervision's: matching cost 1 - IoU must be below it). Default 0.8. */
+  minimumMatchingThreshold: number;
+  /** The source's frame rate; with lostTrackBuffer it gives how long lost tracks live. Default 30. */
+  frameRate: number;
+  /** Frames a new track must be seen before it gets an id. Default 1. */
+  minimumConsecutiveFrames: number;
+}
+
+/** ByteTrack for one stream: Kalman-filtered boxes, high- then low-confidence association by IoU. */
+export interface NativeTracker {
+  /**
+   * One frame's detections (boxes n × 4 as x1, y1, x2, y2; scores n; classIds n) → a tracker id per
+   * detection, stable across frames (ids start at 1), or -1 for a detection no track holds (yet).
+   */
+  update(boxes: Float32Array, scores: Float32Array, classIds: Int32Array): Int32Array;
+  reset(): void;
+}
+
+export interface NativeVideoSourceOptions {
+  /** 'every-frame': nothing dropped, decoding waits for room; 'freshest': a full buffer drops its oldest. */
+  mode: 'every-frame' | 'freshest';
+  /** Decoded frames held natively at most. */
+  bufferSize: number;
+  /** A live source that fails is reopened up to this many times (with backoff), then next() rejects. */
+  reconnect: number;
+  /** First backoff delay; doubles per attempt, at most 5 s. */
+  reconnectDelayMs: number;
+}
+
+export interface NativeVideoInfo {
+  width: number;
+  height: number;
+  /** The source's frame rate, 0 when it does not say. */
+  fps: number;
+  /** Frames in a file; -1 for a live or unknown-length source. */
+  frameCount: number;
+  /** Not a local file: a network stream (rtsp, udp, http…). */
+  live: boolean;
+}
+
+export interface NativeVideoFrame {
+  /** 0-based position in the source: frames dropped before it count too. */
+  index: number;
+  /** ms on the source's clock where it has one, else since the source was opened. */
+  timestamp: number;
+  /** BGR pixels in native memory (an external buffer: no copy), freed when JS collects it. */
+  image: NativeRawImage;
+}
+
+export interface NativeVideoEvent {
+  type: 'reconnecting' | 'reconnected';
+  attempt: number;
+  message: string;
+}
+
+export interface NativeVideoSource {
+  /** Opens the source on its own thread; rejects with code VIDEO_SOURCE_FAILED naming the source and the reason. */
+  open(): Promise<NativeVideoInfo>;
+  /**
+   * The next frame: 'every-frame' the next in order; 'freshest' the newest buffered (older ones are
+   * dropped and counted). Resolves null at the end of a file or after close(); rejects
+   * VIDEO_SOURCE_FAILED when a live source failed past its reconnects, or a file turned out corrupt.
+   */
+  next(): Promise<NativeVideoFrame | null>;
+  /** Stops reading (a live source's frames are still drained and dropped, so it does not lag). */
+  pause(): void;
+  resume(): void;
+  /** Stops the reader thread and releases the source; a pending next() resolves null. */
+  close(): void;
+  stats(): { read: number; dropped: number; reconnects: number; inputFps: number };
+}
+
+export interface NativeVideoWriter {
+  /** Queues a frame with what to draw on it; false when the writer is behind and the frame was dropped. */
+  write(image: NativeRawImage, drawing: NativeDrawing): boolean;
+  /** Writes what is queued, closes the file. */
+  close(): Promise<{ written: number; dropped: number }>;
+}
+
+export interface NativeVideoBinding {
+  /** False when the addon was built without OpenCV's videoio; `reason` names the package to install. */
+  available: boolean;
+  reason?: string;
+  VideoSource: new (
+    source: string,
+    options: NativeVideoSourceOptions,
+    onEvent: (event: NativeVideoEvent) => void,
+  ) => NativeVideoSource;
+  VideoWriter: new (
+    path: string,
+    options: { fps: number; width: number; height: number; queueSize: number },
+  ) => NativeVideoWriter;
+}
+
 interface NativeBinding {
   stages: NativeStages;
   NativePool: new (config: NativePoolConfig, onComplete: NativeCompletion) => NativePool;
@@ -207,9 +317,18 @@ interface NativeBinding {
   ): Promise<Buffer>;
   /** Stops every pool of this environment now (process exit): terminates runs, joins threads. */
   shutdownAll(): void;
+  Tracker: new (options: NativeTrackerOptions) => NativeTracker;
+  video: NativeVideoBinding;
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The package's folder: lib/.. in a checkout, dist/lib/../.. once built (dist mirrors lib/ and bin/). */
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const packageRoot = findPackageRoot();
 const require = createRequire(import.meta.url);
 
 let binding: NativeBinding | undefined;

@@ -12,6 +12,9 @@ import type {
   NativeResult,
 } from './native.js';
 import { buildResult } from './results.js';
+import { createFrameStream, createVideoStream } from './video/create.js';
+import type { StreamOptions, VideoOptions } from './video/options.js';
+import type { VideoStream } from './video/video-stream.js';
 import type {
   ImageInput,
   InferOptions,
@@ -284,6 +287,33 @@ export class InferencePool {
     });
   }
 
+  /**
+   * Runs a video (a file path, or a URL FFmpeg opens: rtsp://, udp://, http:// MJPEG/HLS) through a
+   * model: frames are decoded on a native thread and come back with their results, in frame order.
+   * Files default to 'every-frame' (nothing dropped), live sources to 'freshest' (the newest frame next).
+   */
+  video<T extends InferenceResult = InferenceResult>(
+    source: string,
+    modelId: string,
+    options: VideoOptions = {},
+  ): VideoStream<T> {
+    this.#checkOpen();
+    return createVideoStream(this, this.models, source, modelId, options) as VideoStream<T>;
+  }
+
+  /**
+   * Runs frames the caller already has (an async iterable of images) through a model: results in
+   * order, the next frame pulled only when fewer than `maxInFlight` are in the pool.
+   */
+  stream<T extends InferenceResult = InferenceResult>(
+    frames: AsyncIterable<ImageInput> | Iterable<ImageInput>,
+    modelId: string,
+    options: StreamOptions = {},
+  ): VideoStream<T> {
+    this.#checkOpen();
+    return createFrameStream(this, this.models, frames, modelId, options) as VideoStream<T>;
+  }
+
   /** Per-model counters, mean stage times and latency percentiles (see ModelStats). */
   stats(): PoolStats {
     const out: PoolStats = {};
@@ -305,6 +335,7 @@ export class InferencePool {
         inFlight: s.inFlight,
         latencyMs: s.latencyMs,
         histogram: s.histogram,
+        histograms: s.histograms,
         priorities: s.priorities,
       };
     }

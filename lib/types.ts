@@ -169,6 +169,8 @@ export interface DetectionPrediction {
   detection_id: string;
   /** Segmentation: the outer polygon of the instance mask, original-image pixels. */
   points?: Point[];
+  /** Video with `tracker: 'bytetrack'`: the track this detection belongs to, stable across frames. */
+  tracker_id?: number;
 }
 
 /** One instance's mask cropped to its box: `data[y * width + x]` is 1 inside the instance, 0 outside. */
@@ -226,8 +228,12 @@ export interface LatencySummary {
 }
 
 /**
- * All-time total latency of completed requests, Prometheus style: `counts[i]` = requests whose total
- * was at most `bucketsMs[i]` (cumulative; the last bound is Infinity, so the last count is `count`).
+ * One all-time latency (a stage's, or the total) of completed requests, Prometheus style: `counts[i]`
+ * = requests whose latency was at most `bucketsMs[i]` (cumulative, so never decreasing; the last bound
+ * is Infinity, so the last count is `count`, which is `completed`). `sumMs` is the sum of those
+ * latencies. Every histogram has the same fixed bounds (ms): 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000,
+ * 2500, 5000, 10000, 30000, 60000, Infinity. Recorded in whole microseconds, from the same clock
+ * readings as each result's `time`; failed requests are not counted.
  */
 export interface LatencyHistogram {
   bucketsMs: number[];
@@ -266,8 +272,14 @@ export interface ModelStats {
   meanPostprocessMs: number;
   /** Per stage, as in a result's `time`, over the sliding window. */
   latencyMs: Record<keyof Timings, LatencySummary>;
-  /** Total latency, all-time, with fixed Prometheus bounds. */
+  /** Total latency, all-time, with fixed Prometheus bounds: the same values as `histograms.total`. */
   histogram: LatencyHistogram;
+  /**
+   * Per stage, as in a result's `time`, all-time, with the same fixed Prometheus bounds (for queue and
+   * compute duration metrics). Read from one snapshot: each one's `count` is `completed`, and its
+   * `sumMs` is `completed` times the stage's mean (`meanQueueMs` and the like).
+   */
+  histograms: Record<keyof Timings, LatencyHistogram>;
   /** By request priority level (the integer, as a string key). */
   priorities: Record<string, PriorityStats>;
 }

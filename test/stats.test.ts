@@ -1,8 +1,8 @@
 // pool.stats(): the windowed latency percentiles agree with the `time` every result reports (within
-// a histogram bucket), the counters add up, the all-time total-latency histogram is cumulative and
-// ends at `completed`, and per-priority figures exist for level 0. (Requests cannot carry a priority
-// yet, so only level 0 is checked; the window's ageing is covered by the C++ tests, which move time
-// by hand.)
+// a histogram bucket), the counters add up, the all-time latency histograms (each stage's and the
+// total's) are cumulative, end at `completed` and count each result's own `time` under the right
+// bound, and per-priority figures exist for level 0. (Requests cannot carry a priority yet, so only
+// level 0 is checked; the window's ageing is covered by the C++ tests, which move time by hand.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -99,18 +99,42 @@ test('latency percentiles match the results’ own times within a bucket; counte
       assert.ok(Math.abs(got - want) <= 0.0011, `mean ${stage}: stats ${got}, results ${want}`);
     }
 
-    const h = s.histogram;
-    assert.equal(h.bucketsMs, BOUNDS_MS);
-    assert.is(h.counts.length, h.bucketsMs.length);
-    for (let i = 1; i < h.counts.length; i++) assert.ok(h.counts[i]! >= h.counts[i - 1]!, 'counts are cumulative');
-    assert.is(h.counts[h.counts.length - 1], s.completed, 'the +Inf count is `completed`');
-    assert.is(h.count, s.completed);
+    // The all-time histograms: one per stage plus the total, read from the same snapshot.
+    assert.equal(Object.keys(s.histograms).sort(), [...STAGES].sort());
+    assert.equal(s.histogram, s.histograms.total, '`histogram` is `histograms.total`, kept for compatibility');
+    assert.is.not(s.histogram, s.histograms.total, 'as a copy: changing one leaves the other');
+    for (const stage of STAGES) {
+      const h = s.histograms[stage];
+      assert.equal(h.bucketsMs, BOUNDS_MS, `${stage} bounds`);
+      assert.is(h.counts.length, h.bucketsMs.length);
+      for (let i = 1; i < h.counts.length; i++) {
+        assert.ok(h.counts[i]! >= h.counts[i - 1]!, `${stage} counts are cumulative`);
+      }
+      assert.is(h.counts[h.counts.length - 1], s.completed, `${stage}: the +Inf count is \`completed\``);
+      assert.is(h.count, s.completed, `${stage} count`);
+      const own = times.map((t) => t[stage]);
+      h.bucketsMs.forEach((bound, i) => {
+        assert.is(h.counts[i], own.filter((t) => t <= bound).length, `${stage}: requests of at most ${bound} ms`);
+      });
+      // Whole microseconds, truncated: each recorded time is up to 1 µs under the result's.
+      const sum = own.reduce((a, b) => a + b, 0);
+      assert.ok(h.sumMs <= sum + 1e-6 && sum - h.sumMs <= n * 0.001, `${stage} sumMs ${h.sumMs}, results ${sum}`);
+    }
+    // Totals (8×8 to 1600×1200 images) land in more than one bucket, so the comparison above means something.
+    const spread = (stage: keyof Timings): number => new Set(s.histograms[stage].counts).size;
+    assert.ok(spread('total') >= 3, `totals spread over several buckets: ${s.histograms.total.counts}`);
+    // The sums and the means come from the same records.
+    const stageMeans: [number, keyof Timings][] = [
+      [s.meanQueueMs, 'queue'],
+      [s.meanPreprocessMs, 'preprocess'],
+      [s.meanInferenceMs, 'inference'],
+      [s.meanPostprocessMs, 'postprocess'],
+    ];
+    for (const [got, stage] of stageMeans) {
+      const fromSum = s.histograms[stage].sumMs / s.completed;
+      assert.ok(Math.abs(got - fromSum) <= 1e-9 * Math.max(1, got), `${stage}: mean ${got}, sum / n ${fromSum}`);
+    }
     const totals = times.map((t) => t.total);
-    h.bucketsMs.forEach((bound, i) => {
-      assert.is(h.counts[i], totals.filter((t) => t <= bound).length, `requests of at most ${bound} ms`);
-    });
-    const sum = totals.reduce((a, b) => a + b, 0);
-    assert.ok(Math.abs(h.sumMs - sum) <= n * 0.001, `sumMs ${h.sumMs}, results ${sum}`);
 
     // Every request ran at the default priority, 0.
     assert.equal(Object.keys(s.priorities), ['0']);
@@ -130,6 +154,15 @@ test('inFlight counts admitted requests until they complete; failures count apar
     const idle = pool.stats().mean!;
     assert.is(idle.inFlight, 0);
     assert.is(idle.histogram.count, 0);
+    for (const stage of STAGES) {
+      const h = idle.histograms[stage];
+      assert.is(h.count, 0);
+      assert.is(h.sumMs, 0);
+      assert.ok(
+        h.counts.every((c) => c === 0),
+        `an idle model's ${stage} histogram is empty`,
+      );
+    }
     assert.equal(idle.latencyMs.total, { p50: 0, p90: 0, p99: 0, max: 0 }, 'an empty window reads 0');
     assert.equal(idle.priorities, {});
 
@@ -147,6 +180,10 @@ test('inFlight counts admitted requests until they complete; failures count apar
     assert.is(s.failed, 1);
     assert.is(s.completed, 5);
     assert.is(s.histogram.count, 5, 'a failed request has no latency');
+    for (const stage of STAGES) {
+      assert.is(s.histograms[stage].count, 5, `nor a ${stage} time`);
+      assert.is(s.histograms[stage].counts[BOUNDS_MS.length - 1], 5, `${stage}: the +Inf count is \`completed\``);
+    }
     assert.is(s.priorities['0']!.completed, 5);
     assert.is(s.inFlight, 0);
   } finally {

@@ -5,6 +5,7 @@
 #include "binding/annotate.h"
 #include "binding/native_pool.h"
 #include "binding/stage_functions.h"
+#include "binding/tracker.h"
 
 namespace ipjs {
 namespace {
@@ -26,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativePool", NativePool::Define(env));
   exports.Set("stages", MakeStageFunctions(env));
   exports.Set("annotate", Napi::Function::New<AnnotateImage>(env, "annotate"));
+  exports.Set("Tracker", Tracker::Define(env));
   // process.exit() runs the C library's exit handlers (ONNX Runtime's static destructors among them)
   // without running environment cleanup hooks first, so the TS layer calls this from the process's
   // 'exit' event: every pool stops its threads before anything they use is destroyed.

@@ -355,16 +355,27 @@ Napi::Value NativePool::Stats(const Napi::CallbackInfo& info) {
     latency.Set("postprocess", summary(s.postprocess));
     latency.Set("total", summary(s.total));
     m.Set("latencyMs", latency);
-    Napi::Object histogram = Napi::Object::New(env);
-    Napi::Array bounds = Napi::Array::New(env, ip::kTotalBoundsMs.size());
-    Napi::Array counts = Napi::Array::New(env, s.totalCumulative.size());
-    for (size_t i = 0; i < ip::kTotalBoundsMs.size(); ++i) bounds.Set(uint32_t(i), ip::kTotalBoundsMs[i]);
-    for (size_t i = 0; i < s.totalCumulative.size(); ++i) counts.Set(uint32_t(i), double(s.totalCumulative[i]));
-    histogram.Set("bucketsMs", bounds);
-    histogram.Set("counts", counts);
-    histogram.Set("sumMs", s.totalSumMs);
-    histogram.Set("count", double(s.completed));
-    m.Set("histogram", histogram);
+    // A fresh object each time, so `histogram` and `histograms.total` hold equal values but share nothing.
+    auto cumulative = [&](const ip::CumulativeHistogram& h) {
+      Napi::Object o = Napi::Object::New(env);
+      Napi::Array bounds = Napi::Array::New(env, ip::kLatencyBoundsMs.size());
+      Napi::Array counts = Napi::Array::New(env, h.counts.size());
+      for (size_t i = 0; i < ip::kLatencyBoundsMs.size(); ++i) bounds.Set(uint32_t(i), ip::kLatencyBoundsMs[i]);
+      for (size_t i = 0; i < h.counts.size(); ++i) counts.Set(uint32_t(i), double(h.counts[i]));
+      o.Set("bucketsMs", bounds);
+      o.Set("counts", counts);
+      o.Set("sumMs", h.sumMs);
+      o.Set("count", double(h.count));
+      return o;
+    };
+    m.Set("histogram", cumulative(s.histograms.total));
+    Napi::Object histograms = Napi::Object::New(env);
+    histograms.Set("queue", cumulative(s.histograms.queue));
+    histograms.Set("preprocess", cumulative(s.histograms.preprocess));
+    histograms.Set("inference", cumulative(s.histograms.inference));
+    histograms.Set("postprocess", cumulative(s.histograms.postprocess));
+    histograms.Set("total", cumulative(s.histograms.total));
+    m.Set("histograms", histograms);
     Napi::Object priorities = Napi::Object::New(env);
     for (const auto& [level, p] : s.priorities) {
       Napi::Object o = Napi::Object::New(env);

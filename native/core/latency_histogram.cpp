@@ -69,10 +69,10 @@ double LatencyHistogram::PercentileUs(double q) const {
   return std::clamp(mid, double(min_), double(max_));
 }
 
-int TotalBoundOf(int64_t us) {
-  const int last = int(kTotalBoundsMs.size()) - 1;
+int LatencyBoundOf(int64_t us) {
+  const int last = int(kLatencyBoundsMs.size()) - 1;
   for (int i = 0; i < last; ++i) {
-    if (double(us) < kTotalBoundsMs[i] * 1000.0) return i;
+    if (double(us) < kLatencyBoundsMs[i] * 1000.0) return i;
   }
   return last;
 }

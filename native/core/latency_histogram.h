@@ -1,5 +1,5 @@
 // Latency histograms for pool.stats(): a log-bucketed histogram that answers percentiles, and the fixed
-// Prometheus-style upper bounds the all-time total-latency histogram is published with.
+// Prometheus-style upper bounds the all-time per-stage latency histograms are published with.
 //
 // Values are whole microseconds, truncated from finer clock readings, so a recorded t stands for a
 // real duration in [t, t + 1) µs. Buckets are half-open [lower, upper) µs ranges on that grid, which
@@ -46,15 +46,16 @@ class LatencyHistogram {
   int64_t min_ = 0, max_ = 0;
 };
 
-// Upper bounds, in milliseconds, of the all-time cumulative histogram of total latency; the last is
-// +Infinity. Chosen for Prometheus (`le` labels) so an exporter copies them as they are.
-inline constexpr std::array<double, 16> kTotalBoundsMs = {
+// Upper bounds, in milliseconds, of the all-time cumulative latency histograms (one per stage, and the
+// total; all share these bounds); the last is +Infinity. Chosen for Prometheus (`le` labels) so an
+// exporter copies them as they are.
+inline constexpr std::array<double, 16> kLatencyBoundsMs = {
     1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
     std::numeric_limits<double>::infinity()};
 
 // Index of the first bound a recorded duration of `us` is under. A recorded t stands for [t, t + 1) µs,
 // which lies below B ms (B · 1000 µs) when t < B · 1000 and above it otherwise (only a duration of
 // exactly B ms, to the nanosecond, would be counted one bucket up).
-int TotalBoundOf(int64_t us);
+int LatencyBoundOf(int64_t us);
 
 }  // namespace ip

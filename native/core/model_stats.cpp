@@ -34,9 +34,9 @@ void ModelStats::AddCompletedAt(int64_t queueUs, int64_t preUs, int64_t inferUs,
   WindowSlot& slot = window_.At(now);
   for (int i = 0; i < kStages; ++i) {
     sumUs_[i] += us[i];
+    ++buckets_[i][LatencyBoundOf(us[i])];
     slot.stages[i].Add(us[i]);
   }
-  ++totalBuckets_[TotalBoundOf(totalUs)];
   ++priorityCompleted_[priority];
   slot.priorities[priority].Add(totalUs);
 }
@@ -53,13 +53,13 @@ ModelStatsSnapshot ModelStats::SnapshotAt(TimePoint now) const {
   std::array<LatencyHistogram, kStages> stages;
   std::map<int, LatencyHistogram> priorities;
   std::array<int64_t, kStages> sumUs;
-  std::array<uint64_t, kTotalBoundsMs.size()> totalBuckets;
+  std::array<std::array<uint64_t, kLatencyBoundsMs.size()>, kStages> buckets;
   std::map<int, uint64_t> priorityCompleted;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     s.completed = completed_;
     sumUs = sumUs_;
-    totalBuckets = totalBuckets_;
+    buckets = buckets_;
     priorityCompleted = priorityCompleted_;
     window_.ForEachLive(now, [&](const WindowSlot& slot) {
       for (int i = 0; i < kStages; ++i) stages[i].Merge(slot.stages[i]);
@@ -76,9 +76,17 @@ ModelStatsSnapshot ModelStats::SnapshotAt(TimePoint now) const {
     s.meanInferenceMs = double(sumUs[kInference]) / n;
     s.meanPostprocessMs = double(sumUs[kPostprocess]) / n;
   }
-  s.totalSumMs = double(sumUs[kTotal]) / 1000.0;
-  uint64_t cumulative = 0;
-  for (uint64_t c : totalBuckets) s.totalCumulative.push_back(cumulative += c);
+  auto cumulate = [&](Stage stage, CumulativeHistogram& h) {
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < h.counts.size(); ++i) h.counts[i] = cumulative += buckets[stage][i];
+    h.sumMs = double(sumUs[stage]) / 1000.0;
+    h.count = s.completed;
+  };
+  cumulate(kQueue, s.histograms.queue);
+  cumulate(kPreprocess, s.histograms.preprocess);
+  cumulate(kInference, s.histograms.inference);
+  cumulate(kPostprocess, s.histograms.postprocess);
+  cumulate(kTotal, s.histograms.total);
   s.queue = Summarize(stages[kQueue]);
   s.preprocess = Summarize(stages[kPreprocess]);
   s.inference = Summarize(stages[kInference]);

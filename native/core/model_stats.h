@@ -1,7 +1,8 @@
 // Per-model counters and latency statistics, recorded by the stage threads and read as a snapshot.
 // Counters bumped on their own are relaxed atomics. What a completed request records (means, windowed
-// histograms, the all-time cumulative histogram, per-priority counts) goes under one small mutex per
-// model, so a snapshot sees them agree (the cumulative histogram's last count equals `completed`).
+// histograms, the all-time cumulative histograms of each stage and the total, per-priority counts) goes
+// under one small mutex per model, so a snapshot sees them agree (every cumulative histogram's last
+// count equals `completed`).
 #pragma once
 
 #include <array>
@@ -28,6 +29,18 @@ struct PriorityStats {
   double p50 = 0, p99 = 0;  // total latency over the window, ms
 };
 
+// One all-time latency, Prometheus style: counts[i] = completed requests whose latency was at most
+// kLatencyBoundsMs[i] (cumulative; the last bound is +Infinity, so the last count is `count`).
+struct CumulativeHistogram {
+  std::array<uint64_t, kLatencyBoundsMs.size()> counts{};
+  double sumMs = 0;
+  uint64_t count = 0;  // = the snapshot's `completed`
+};
+
+struct StageHistograms {
+  CumulativeHistogram queue, preprocess, inference, postprocess, total;
+};
+
 struct ModelStatsSnapshot {
   uint64_t requests = 0, completed = 0, failed = 0, batches = 0;
   uint64_t expired = 0;   // failed with DEADLINE_EXCEEDED
@@ -38,10 +51,8 @@ struct ModelStatsSnapshot {
   uint64_t prepared = 0;  // preprocessed, waiting for the batcher
   double meanQueueMs = 0, meanPreprocessMs = 0, meanInferenceMs = 0, meanPostprocessMs = 0;
   LatencySummary queue, preprocess, inference, postprocess, total;
-  // All-time total latency, Prometheus style: totalCumulative[i] = completed requests whose total
-  // latency is at most kTotalBoundsMs[i] (the last bound is +Infinity, so the last count is `completed`).
-  std::vector<uint64_t> totalCumulative;
-  double totalSumMs = 0;
+  // All-time, per stage as in LatencySummary; each one's count is `completed`.
+  StageHistograms histograms;
   std::map<int, PriorityStats> priorities;  // by request priority level
 };
 
@@ -90,7 +101,8 @@ class ModelStats {
   mutable std::mutex mutex_;  // guards everything below
   uint64_t completed_ = 0;
   std::array<int64_t, kStages> sumUs_{};
-  std::array<uint64_t, kTotalBoundsMs.size()> totalBuckets_{};  // not cumulative: [i] = first bound i
+  // Per stage, not cumulative: [stage][i] = requests whose first bound above their latency is i.
+  std::array<std::array<uint64_t, kLatencyBoundsMs.size()>, kStages> buckets_{};
   std::map<int, uint64_t> priorityCompleted_;
   SlidingWindow<WindowSlot> window_;
 };

@@ -23,3 +23,5 @@ void RunBatchPolicyTests();
 void RunLatencyHistogramTests();
 // Defined in warmup_tests.cpp.
 void RunWarmupTests();
+// Defined in bytetrack_tests.cpp.
+void RunByteTrackTests();

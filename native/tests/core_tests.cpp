@@ -128,6 +128,7 @@ int main() {
   RunHostileDecodeTests();
   RunLatencyHistogramTests();
   RunWarmupTests();
+  RunByteTrackTests();
   std::printf("%d passed, %d failed\n", ip_test::g_passed, ip_test::g_failed);
   return ip_test::g_failed == 0 ? 0 : 1;
 }

@@ -107,14 +107,14 @@ void TestPercentiles() {
   Check(a.count() == 0 && a.PercentileUs(0.5) == 0, "clear empties");
 }
 
-void TestTotalBounds() {
-  Check(ip::kTotalBoundsMs.front() == 1 && std::isinf(ip::kTotalBoundsMs.back()), "bounds run from 1 ms to +Inf");
-  Check(std::is_sorted(ip::kTotalBoundsMs.begin(), ip::kTotalBoundsMs.end()), "bounds ascend");
-  Check(ip::TotalBoundOf(0) == 0 && ip::TotalBoundOf(999) == 0, "under 1 ms: first bound");
+void TestLatencyBounds() {
+  Check(ip::kLatencyBoundsMs.front() == 1 && std::isinf(ip::kLatencyBoundsMs.back()), "bounds run from 1 ms to +Inf");
+  Check(std::is_sorted(ip::kLatencyBoundsMs.begin(), ip::kLatencyBoundsMs.end()), "bounds ascend");
+  Check(ip::LatencyBoundOf(0) == 0 && ip::LatencyBoundOf(999) == 0, "under 1 ms: first bound");
   // A recorded 1000 µs stands for [1000, 1001) µs: above 1 ms.
-  Check(ip::TotalBoundOf(1000) == 1 && ip::TotalBoundOf(2499) == 1, "1000 to 2499 µs: the 2.5 ms bound");
-  Check(ip::TotalBoundOf(59'999'999) == 14, "just under 60 s: the 60000 ms bound");
-  Check(ip::TotalBoundOf(60'000'000) == 15 && ip::TotalBoundOf(int64_t(1) << 50) == 15, "beyond: +Inf");
+  Check(ip::LatencyBoundOf(1000) == 1 && ip::LatencyBoundOf(2499) == 1, "1000 to 2499 µs: the 2.5 ms bound");
+  Check(ip::LatencyBoundOf(59'999'999) == 14, "just under 60 s: the 60000 ms bound");
+  Check(ip::LatencyBoundOf(60'000'000) == 15 && ip::LatencyBoundOf(int64_t(1) << 50) == 15, "beyond: +Inf");
 }
 
 struct CountSlot {
@@ -170,14 +170,21 @@ void TestModelStats() {
   auto near = [](double got, double want) { return std::fabs(got - want) <= want / 32; };
   Check(near(s.total.p50, 55) && near(s.total.p90, 99) && near(s.total.p99, 500), "total percentiles");
 
-  Check(s.totalCumulative.size() == ip::kTotalBoundsMs.size(), "one cumulative count per bound");
-  Check(std::is_sorted(s.totalCumulative.begin(), s.totalCumulative.end()), "cumulative counts never decrease");
-  Check(s.totalCumulative.back() == s.completed, "the +Inf count is `completed`");
+  const auto& total = s.histograms.total.counts;
+  Check(total.size() == ip::kLatencyBoundsMs.size(), "one cumulative count per bound");
+  Check(std::is_sorted(total.begin(), total.end()), "cumulative counts never decrease");
+  Check(total.back() == s.completed && s.histograms.total.count == s.completed, "the +Inf count is `completed`");
   // ≤ 1 ms: none (1000 µs is above); ≤ 2.5: 1 and 2 ms; ≤ 100: 1..99 ms; ≤ 500: none more; ≤ 1000: all.
-  Check(s.totalCumulative[0] == 0 && s.totalCumulative[1] == 2 && s.totalCumulative[6] == 99 &&
-            s.totalCumulative[8] == 100 && s.totalCumulative[9] == 110,
+  Check(total[0] == 0 && total[1] == 2 && total[6] == 99 && total[8] == 100 && total[9] == 110,
         "cumulative counts per bound");
-  Check(s.totalSumMs == 5050 + 5000, "sum of totals");
+  Check(s.histograms.total.sumMs == 5050 + 5000, "sum of totals");
+  // The stages were constant (100 to 400 µs): every request under the first bound.
+  for (const ip::CumulativeHistogram* h :
+       {&s.histograms.queue, &s.histograms.preprocess, &s.histograms.inference, &s.histograms.postprocess}) {
+    Check(h->count == 110 && h->counts.front() == 110 && h->counts.back() == 110, "constant stages: first bound");
+  }
+  Check(std::fabs(s.histograms.queue.sumMs - 11) < 1e-9 && std::fabs(s.histograms.postprocess.sumMs - 44) < 1e-9,
+        "stage sums");
 
   Check(s.priorities.size() == 2 && s.priorities[0].completed == 100 && s.priorities[3].completed == 10,
         "completed per priority");
@@ -187,7 +194,7 @@ void TestModelStats() {
   // A minute later the window is empty; the all-time figures stay.
   ip::ModelStatsSnapshot late = stats.SnapshotAt(t0 + std::chrono::seconds(61));
   Check(late.total.p50 == 0 && late.total.max == 0 && late.queue.p99 == 0, "the window ages out");
-  Check(late.completed == 110 && late.totalCumulative.back() == 110 && late.meanQueueMs == s.meanQueueMs,
+  Check(late.completed == 110 && late.histograms.total.counts.back() == 110 && late.meanQueueMs == s.meanQueueMs,
         "all-time figures do not age");
   Check(late.priorities[3].completed == 10 && late.priorities[3].p50 == 0, "a quiet priority keeps its count only");
 
@@ -196,12 +203,54 @@ void TestModelStats() {
   ip::ModelStatsSnapshot later = stats.SnapshotAt(t0 + std::chrono::seconds(91));
   Check(later.total.p50 == 0.007 && later.total.max == 0.007 && later.priorities[0].p99 == 0.007,
         "the window holds only recent samples");
-  Check(later.totalCumulative[0] == 1 && later.completed == 111, "and the all-time histogram grows");
+  Check(later.histograms.total.counts[0] == 1 && later.histograms.queue.counts[0] == 111 && later.completed == 111,
+        "and the all-time histograms grow");
 
   ip::ModelStats fresh(1);
   ip::ModelStatsSnapshot none = fresh.Snapshot();
-  Check(none.completed == 0 && none.totalCumulative.back() == 0 && none.priorities.empty() && none.total.p99 == 0,
+  Check(none.completed == 0 && none.histograms.total.counts.back() == 0 && none.priorities.empty() &&
+            none.total.p99 == 0,
         "a fresh model reads all zeros");
+  bool empty = true;
+  for (const ip::CumulativeHistogram* h : {&none.histograms.queue, &none.histograms.preprocess,
+                                           &none.histograms.inference, &none.histograms.postprocess,
+                                           &none.histograms.total}) {
+    empty = empty && h->count == 0 && h->sumMs == 0 &&
+            std::all_of(h->counts.begin(), h->counts.end(), [](uint64_t c) { return c == 0; });
+  }
+  Check(empty, "and so do its all-time histograms");
+}
+
+// Each stage has an all-time histogram of its own, with the same bounds as the total's.
+void TestStageHistograms() {
+  ip::ModelStats stats(1);
+  TimePoint t0 = At(0);
+  // Queue 0 to 9 ms; preprocess exactly 2.5 ms (recorded 2500 µs stands for [2500, 2501) µs: above the
+  // 2.5 ms bound); inference beyond 60 s; postprocess 0.
+  for (int i = 0; i < 10; ++i) stats.AddCompletedAt(i * 1000, 2500, 60'000'000 + i, 0, 61'000'000, 0, t0);
+  // Read after the window has aged out: the all-time histograms do not age.
+  ip::ModelStatsSnapshot s = stats.SnapshotAt(t0 + std::chrono::seconds(120));
+  const ip::StageHistograms& h = s.histograms;
+  Check(s.completed == 10 && h.queue.count == 10 && h.preprocess.count == 10 && h.inference.count == 10 &&
+            h.postprocess.count == 10 && h.total.count == 10,
+        "every stage's count is `completed`");
+  // Queue: 0 ms under 1; 1 and 2 ms under 2.5; 3 and 4 under 5; 5 to 9 under 10.
+  Check(h.queue.counts[0] == 1 && h.queue.counts[1] == 3 && h.queue.counts[2] == 5 && h.queue.counts[3] == 10 &&
+            h.queue.counts.back() == 10,
+        "queue: cumulative per bound");
+  Check(h.preprocess.counts[1] == 0 && h.preprocess.counts[2] == 10, "preprocess: exactly 2.5 ms counts above 2.5");
+  Check(h.inference.counts[14] == 0 && h.inference.counts[15] == 10, "inference: beyond 60 s only under +Inf");
+  Check(h.postprocess.counts[0] == 10, "postprocess: all under the first bound");
+  Check(h.total.counts[14] == 0 && h.total.counts[15] == 10, "total: its own figures");
+  bool sorted = true;
+  for (const ip::CumulativeHistogram* c : {&h.queue, &h.preprocess, &h.inference, &h.postprocess, &h.total}) {
+    sorted = sorted && std::is_sorted(c->counts.begin(), c->counts.end()) && c->counts.back() == c->count;
+  }
+  Check(sorted, "every stage cumulative, ending at its count");
+  Check(h.queue.sumMs == 45 && h.preprocess.sumMs == 25 && h.postprocess.sumMs == 0 && h.total.sumMs == 610'000,
+        "stage sums");
+  Check(std::fabs(h.inference.sumMs - 600'000.045) < 1e-6, "inference sum, to the microsecond");
+  Check(s.meanQueueMs == 4.5 && s.meanPreprocessMs == 2.5, "the means agree with the sums");
 }
 
 // Two threads record at once (as two postprocess threads do): nothing is lost, and one recording
@@ -219,7 +268,9 @@ void TestConcurrentRecording() {
   double twoThreadsNs =
       std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / (2.0 * perThread);
   ip::ModelStatsSnapshot s = stats.Snapshot();
-  Check(s.completed == 2u * perThread && s.totalCumulative.back() == 2u * perThread, "no recording is lost");
+  Check(s.completed == 2u * perThread && s.histograms.total.counts.back() == 2u * perThread &&
+            s.histograms.queue.counts.back() == 2u * perThread && s.histograms.inference.count == 2u * perThread,
+        "no recording is lost");
   Check(s.priorities[0].completed == perThread && s.priorities[1].completed == perThread, "per priority too");
 
   ip::ModelStats single(8);
@@ -241,8 +292,9 @@ void TestConcurrentRecording() {
 void RunLatencyHistogramTests() {
   TestBucketLayout();
   TestPercentiles();
-  TestTotalBounds();
+  TestLatencyBounds();
   TestSlidingWindow();
   TestModelStats();
+  TestStageHistograms();
   TestConcurrentRecording();
 }
