@@ -1,5 +1,5 @@
-// `npm run bench:http` (about 10 minutes here; `-- --quick`, 200 connections and 5 s windows, about
-// 3): the pool behind HTTP against a plain Node server, per workload, in the same run. Contenders:
+// `npm run bench:http` (about 11 minutes here; `-- --quick`, 200 connections and 5 s windows, about
+// 5): the pool behind HTTP against a plain Node server, per workload, in the same run. Contenders:
 // `inference-pool serve` with base64 JSON on /infer/<task> and with raw JPEG bytes on the legacy
 // /<dataset>/<version> route, a plain server (Fastify + the in-process benchmark's plain pipeline)
 // on the same JSON route, and the in-process pool at the same number in flight (no HTTP: what the
