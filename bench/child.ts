@@ -4,8 +4,11 @@ import { benchImages } from './images.ts';
 import { measureCeiling } from './contenders/ceiling.ts';
 import { createPlainContender } from './contenders/plain.ts';
 import { createPoolContender } from './contenders/pool.ts';
+import { runWindow } from './load-window.ts';
+import type { StreamResult } from './load-window.ts';
 import { runLoad } from './measure.ts';
 import { runMicro } from './micro.ts';
+import { peakRssMb } from './proc-status.ts';
 import { runSoak } from './soak.ts';
 import { workload } from './workloads.ts';
 
@@ -16,6 +19,27 @@ export interface LoadJob {
   concurrency: number;
   total: number;
   warmup: number;
+}
+
+/** Closed loop for a timed window after a warm-in (bench/load-window.ts): the HTTP benchmark's in-process cell. */
+export interface WindowJob {
+  kind: 'window';
+  contender: 'plain' | 'pool';
+  workload: string;
+  concurrency: number;
+  warmInSeconds: number;
+  seconds: number;
+  /** The warm-in counts from the first answer, waited for at most this long. */
+  firstAnswerWithinSeconds?: number;
+}
+
+export interface WindowCellResult {
+  window: StreamResult;
+  seconds: number;
+  cpuSeconds: number;
+  eventLoopDelayP99Ms: number;
+  /** This process's VmHWM, set-up included. */
+  peakRssMb: number;
 }
 
 export interface MicroJob {
@@ -36,7 +60,7 @@ export interface CeilingJob {
   secondsPerBatch: number;
 }
 
-const job = JSON.parse(process.argv[2]!) as LoadJob | CeilingJob | MicroJob | SoakJob;
+const job = JSON.parse(process.argv[2]!) as LoadJob | WindowJob | CeilingJob | MicroJob | SoakJob;
 
 if (job.kind === 'micro') {
   console.log(`RESULT ${JSON.stringify(await runMicro(job.iterations))}`);
@@ -45,6 +69,31 @@ if (job.kind === 'micro') {
 } else if (job.kind === 'ceiling') {
   const result = await measureCeiling(workload(job.workload), job.batches, job.secondsPerBatch);
   console.log(`RESULT ${JSON.stringify(result)}`);
+} else if (job.kind === 'window') {
+  const w = workload(job.workload);
+  const images = await benchImages();
+  const contender = job.contender === 'pool' ? await createPoolContender(w) : await createPlainContender(w);
+  const n = w.models.length;
+  for (let i = 0; i < n; i++) await contender.send(images[i]!, i); // every model once
+  let next = 0; // one counter for every caller, so that they do not all send the same image at once
+  const send = (_i: number, signal: AbortSignal) => {
+    const i = next++;
+    return contender.send(images[i % images.length]!, i % n, signal);
+  };
+  const r = await runWindow(
+    [{ label: job.contender, concurrency: job.concurrency, send }],
+    job.warmInSeconds,
+    job.seconds,
+  );
+  const result: WindowCellResult = {
+    window: r.streams[job.contender]!,
+    seconds: r.seconds,
+    cpuSeconds: r.cpuSeconds,
+    eventLoopDelayP99Ms: r.eventLoopDelayP99Ms,
+    peakRssMb: peakRssMb(),
+  };
+  console.log(`RESULT ${JSON.stringify(result)}`);
+  await contender.close();
 } else {
   const w = workload(job.workload);
   const images = await benchImages();

@@ -5,6 +5,7 @@ import type { LoadResult } from './measure.ts';
 import type { CeilingResult } from './contenders/ceiling.ts';
 import type { MicroResult } from './micro.ts';
 import type { SoakResult } from './soak.ts';
+import { drawPanelFrame, svgDocument } from './svg.ts';
 
 export type Run = LoadResult & { meanBatchSize?: number };
 
@@ -112,12 +113,12 @@ export function renderChart(report: BenchReport): string {
   const ch = margin.top + ph + margin.bottom;
   const width = 2 * cw;
   const height = workloads.length * ch + 40;
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="20" font-size="13">inference-pool benchmark (${report.mode}, ${report.date.slice(0, 10)}, ${report.machine.cores} cores): ` +
-      `<tspan fill="${COLOURS.plain}">plain</tspan>, <tspan fill="${COLOURS.pool}">pool</tspan>, <tspan fill="${COLOURS.ceiling}">ceiling</tspan></text>`,
-  ];
+  const parts = svgDocument(
+    width,
+    height,
+    `inference-pool benchmark (${report.mode}, ${report.date.slice(0, 10)}, ${report.machine.cores} cores): ` +
+      `<tspan fill="${COLOURS.plain}">plain</tspan>, <tspan fill="${COLOURS.pool}">pool</tspan>, <tspan fill="${COLOURS.ceiling}">ceiling</tspan>`,
+  );
   workloads.forEach((workload, row) => {
     const cells = report.cells.filter((c) => c.workload === workload).sort((a, b) => a.concurrency - b.concurrency);
     const sums = cells.map(summarize);
@@ -141,16 +142,7 @@ export function renderChart(report: BenchReport): string {
       const ymax = Math.max(...all, 1) * 1.1;
       const lx = (c: number) =>
         ox + (xs.length > 1 ? (Math.log(c) - Math.log(xs[0]!)) / (Math.log(xs.at(-1)!) - Math.log(xs[0]!)) : 0.5) * pw;
-      const ly = (v: number) => oy + ph - (v / ymax) * ph;
-      parts.push(`<text x="${ox}" y="${oy - 8}" font-size="12">${panel.title}</text>`);
-      parts.push(`<rect x="${ox}" y="${oy}" width="${pw}" height="${ph}" fill="none" stroke="#ccc"/>`);
-      for (let t = 0; t <= 4; t++) {
-        const v = (ymax * t) / 4;
-        parts.push(
-          `<text x="${ox - 6}" y="${ly(v) + 4}" text-anchor="end" fill="#555">${v >= 100 ? v.toFixed(0) : v.toFixed(1)}</text>`,
-        );
-        parts.push(`<line x1="${ox}" x2="${ox + pw}" y1="${ly(v)}" y2="${ly(v)}" stroke="#eee"/>`);
-      }
+      const ly = drawPanelFrame(parts, { ox, oy, pw, ph, ymax, title: panel.title });
       for (const c of xs)
         parts.push(`<text x="${lx(c)}" y="${oy + ph + 16}" text-anchor="middle" fill="#555">${c}</text>`);
       parts.push(

@@ -3,7 +3,8 @@ import type { Workload } from '../workloads.ts';
 
 /** One way to serve a workload: each `send` runs one image through one of the workload's models. */
 export interface Contender {
-  send(image: BenchImage, modelIndex: number): Promise<unknown>;
+  /** `signal`, where the contender can abandon a request (the pool), ends it early when a timed window closes. */
+  send(image: BenchImage, modelIndex: number, signal?: AbortSignal): Promise<unknown>;
   /** Mean batch size since start, where the contender batches. */
   meanBatchSize(): number | undefined;
   close(): Promise<void>;

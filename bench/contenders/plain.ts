@@ -1,16 +1,17 @@
 // What a careful Node developer writes today without this library: sharp decodes and resizes,
 // a JS loop builds the NCHW float tensor (buffers reused), onnxruntime-node runs one request at a
-// time, and JS decodes the head, runs NMS and builds masks (the project's JS reference).
+// time, and JS decodes the head, runs NMS and builds masks (the project's JS reference). The HTTP
+// benchmark's plain server (bench/http/plain-server.ts) runs the same `loadPlainModel` and `runPlain`.
 import sharp from 'sharp';
 
 import { decodeDetections, decodeMask, imageTransform } from '../../test/reference/detection.ts';
-import type { Transform } from '../../test/reference/detection.ts';
+import type { Detection, Mask, Transform } from '../../test/reference/detection.ts';
 import { createSession, inputSize, ort } from './ort-session.ts';
 import type { Contender } from './contender.ts';
-import type { BenchImage } from '../images.ts';
+import type { InferOptions } from '../../lib/index.ts';
 import type { BenchModel, Workload } from '../workloads.ts';
 
-interface PlainModel {
+export interface PlainModel {
   model: BenchModel;
   session: ort.InferenceSession;
   width: number;
@@ -50,14 +51,21 @@ function classify(scores: Float32Array, topK: number): { classId: number; confid
   return probs.sort((a, b) => b.confidence - a.confidence).slice(0, topK);
 }
 
-async function infer(m: PlainModel, image: BenchImage): Promise<unknown> {
-  const { tensor, transform } = await toTensor(m, image.jpeg);
+/** One image's answer: where the picture went (its size included), and detections or classes. */
+export interface PlainOutput {
+  transform: Transform;
+  detections?: (Detection & { mask?: Mask })[];
+  classes?: { classId: number; confidence: number }[];
+}
+
+export async function runPlain(m: PlainModel, jpeg: Buffer, o: InferOptions = m.model.options): Promise<PlainOutput> {
+  const { tensor, transform } = await toTensor(m, jpeg);
   const feeds = { [m.session.inputNames[0]!]: new ort.Tensor('float32', tensor, [1, 3, m.height, m.width]) };
   const outputs = await m.session.run(feeds);
   m.free.push(tensor);
-  const o = m.model.options;
   const head = outputs[m.session.outputNames[0]!]!;
-  if (m.model.spec.task === 'classification') return classify(head.data as Float32Array, o.topK ?? 5);
+  if (m.model.spec.task === 'classification')
+    return { transform, classes: classify(head.data as Float32Array, o.topK ?? 5) };
   const protos = m.model.spec.task === 'instance-segmentation' ? outputs[m.session.outputNames[1]!] : undefined;
   const detections = decodeDetections(
     head.data as Float32Array,
@@ -72,8 +80,8 @@ async function infer(m: PlainModel, image: BenchImage): Promise<unknown> {
     },
     transform,
   );
-  if (!protos) return detections;
-  return detections.map((d) => ({
+  if (!protos) return { transform, detections };
+  const withMasks = detections.map((d) => ({
     ...d,
     mask: decodeMask(
       protos.data as Float32Array,
@@ -84,23 +92,26 @@ async function infer(m: PlainModel, image: BenchImage): Promise<unknown> {
       o.maskDecodeMode ?? 'accurate',
     ),
   }));
+  return { transform, detections: withMasks };
+}
+
+export async function loadPlainModel(model: BenchModel): Promise<PlainModel> {
+  const session = await createSession(model.spec.path as string);
+  const [width, height] = inputSize(session);
+  const letterbox =
+    (model.spec.resize ?? (model.spec.task === 'classification' ? 'stretch' : 'letterbox')) === 'letterbox';
+  return { model, session, width, height, letterbox, free: [] };
 }
 
 export async function createPlainContender(workload: Workload): Promise<Contender> {
   const byId = new Map<string, PlainModel>();
   for (const model of workload.models) {
-    if (byId.has(model.spec.id)) continue;
-    const session = await createSession(model.spec.path as string);
-    const [width, height] = inputSize(session);
-    const letterbox =
-      (model.spec.resize ?? (model.spec.task === 'classification' ? 'stretch' : 'letterbox')) === 'letterbox';
-    byId.set(model.spec.id, { model, session, width, height, letterbox, free: [] });
+    if (!byId.has(model.spec.id)) byId.set(model.spec.id, await loadPlainModel(model));
   }
   return {
     send: (image, i) => {
       const model = workload.models[i]!;
-      const m = byId.get(model.spec.id)!;
-      return infer({ ...m, model }, image);
+      return runPlain(byId.get(model.spec.id)!, image.jpeg, model.options);
     },
     meanBatchSize: () => 1,
     close: async () => {

@@ -7,9 +7,9 @@ export async function createPoolContender(workload: Workload): Promise<Contender
   const specs = [...new Map(workload.models.map((m) => [m.spec.id, m.spec])).values()];
   const pool = await InferencePool.create({ models: specs });
   return {
-    send: (image, i) => {
+    send: (image, i, signal) => {
       const m = workload.models[i]!;
-      return pool.infer(image.jpeg, m.spec.id, m.options);
+      return pool.infer(image.jpeg, m.spec.id, signal ? { ...m.options, signal } : m.options);
     },
     meanBatchSize: () => {
       let items = 0;
