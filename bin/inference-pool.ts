@@ -73,7 +73,13 @@ async function serve(options: CreateServerOptions): Promise<void> {
   );
   try {
     // Fastify logs "Server listening at http://<host>:<port>" (the bound port with --port 0).
-    await app.listen({ host: server.host ?? CLI_DEFAULTS.host, port: server.port ?? CLI_DEFAULTS.port });
+    // A deep accept queue: 1000 clients connecting at once overflow Node's default of 511 (measured:
+    // thousands of listen-queue overflows and connection resets in bench:http); the kernel caps it at somaxconn.
+    await app.listen({
+      host: server.host ?? CLI_DEFAULTS.host,
+      port: server.port ?? CLI_DEFAULTS.port,
+      backlog: 4096,
+    });
   } catch (error) {
     app.log.fatal({ err: error }, 'cannot listen');
     process.exit(1);

@@ -26,6 +26,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<F
     genReqId: () => randomUUID(),
     // Model ids 'dataset/version' arrive as two path parameters; nothing needs long ones.
     routerOptions: { maxParamLength: 200 },
+    // Loading and warming up large models can take longer than Fastify's 10 s plugin limit.
+    pluginTimeout: 0,
     http: {
       headersTimeout,
       // Node checks the two timeouts above only this often (30 s by default).

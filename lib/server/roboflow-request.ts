@@ -257,9 +257,26 @@ export function decodeBase64Image(text: string, field = 'image'): Buffer {
     }
     body = body.slice(comma + 1);
   }
-  if (/\s/.test(body)) body = body.replace(/\s+/g, '');
-  if (!BASE64.test(body)) throw new HttpError(400, `Invalid request: ${field}: not valid base64`);
-  const bytes = Buffer.from(body, body.includes('-') || body.includes('_') ? 'base64url' : 'base64');
+  // Buffer.from skips what is not base64, so a decoded length short of what the text's length implies
+  // means there was something else in it. Checking that costs nothing; a regex over megabytes of text
+  // showed in bench:http's profile. Line breaks (MIME's) are allowed: stripped, then checked again.
+  const urlSafe = body.includes('-') || body.includes('_');
+  let bytes = Buffer.from(body, urlSafe ? 'base64url' : 'base64');
+  if (bytes.length !== decodedLength(body)) {
+    body = body.replace(/\s+/g, '');
+    bytes = Buffer.from(body, urlSafe ? 'base64url' : 'base64');
+    if (bytes.length !== decodedLength(body) || !BASE64.test(body)) {
+      throw new HttpError(400, `Invalid request: ${field}: not valid base64`);
+    }
+  }
   if (bytes.length === 0) throw new HttpError(400, `Invalid request: ${field}: empty image`);
   return bytes;
+}
+
+/** Bytes a well-formed base64 text of this length decodes to (padding optional). */
+function decodedLength(text: string): number {
+  let n = text.length;
+  if (text.endsWith('==')) n -= 2;
+  else if (text.endsWith('=')) n -= 1;
+  return Math.floor((n * 3) / 4);
 }
