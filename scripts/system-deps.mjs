@@ -25,6 +25,8 @@ export const APT_PACKAGES = [
   ['libjpeg62-turbo-dev', '/usr/include/jpeglib.h'],
   ['libpng-dev', '/usr/include/png.h'],
   ['libconcurrentqueue-dev', null],
+  // HAProxy: the load-balancer test runs examples/haproxy/haproxy.cfg in front of two replicas on loopback.
+  ['haproxy', '/usr/sbin/haproxy'],
 ];
 
 const log = (msg) => process.stderr.write(`[inference-pool] ${msg}\n`);
