@@ -17,7 +17,7 @@ function run(cmd, args, env = {}) {
 }
 
 try {
-  const include = ensureSystemDeps();
+  const include = ensureSystemDeps({ dev: true });
 
   const installed = join(root, 'node_modules', '.package-lock.json');
   if (mtime(installed) < mtime(join(root, 'package-lock.json'))) {

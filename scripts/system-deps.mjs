@@ -19,14 +19,23 @@ export const APT_PACKAGES = [
   ['libopencv-imgcodecs-dev', '/usr/include/opencv4/opencv2/imgcodecs.hpp'],
   // Video sources and the video writer (FFmpeg backend); optional for the build, see CMakeLists.txt.
   ['libopencv-videoio-dev', '/usr/include/opencv4/opencv2/videoio.hpp'],
-  // The ffmpeg command: the tests make their videos and serve live streams on loopback with it.
-  ['ffmpeg', '/usr/bin/ffmpeg'],
   // JPEG and PNG are decoded with these directly (same names on Debian 12 and 13).
   ['libjpeg62-turbo-dev', '/usr/include/jpeglib.h'],
   ['libpng-dev', '/usr/include/png.h'],
   ['libconcurrentqueue-dev', null],
+];
+
+/**
+ * What the tests, the demo and the benchmarks also need (scripts/setup.mjs installs these; the
+ * package's install script does not: an app using the library needs none of them).
+ */
+export const DEV_APT_PACKAGES = [
+  // The ffmpeg command: the tests make their videos and serve live streams on loopback with it.
+  ['ffmpeg', '/usr/bin/ffmpeg'],
   // HAProxy: the load-balancer test runs examples/haproxy/haproxy.cfg in front of two replicas on loopback.
   ['haproxy', '/usr/sbin/haproxy'],
+  // Redis: the job-queue tests start their own redis-server on a loopback port.
+  ['redis-server', '/usr/bin/redis-server'],
 ];
 
 const log = (msg) => process.stderr.write(`[inference-pool] ${msg}\n`);
@@ -73,8 +82,8 @@ function concurrentQueueHeader() {
   return null;
 }
 
-function missingAptPackages() {
-  return APT_PACKAGES.filter(([pkg, file]) => {
+function missingAptPackages(packages) {
+  return packages.filter(([pkg, file]) => {
     if (pkg === 'libconcurrentqueue-dev') return concurrentQueueHeader() === null;
     if (file && existsSync(file)) return false;
     return !dpkgInstalled(pkg);
@@ -87,8 +96,8 @@ function run(cmd, args, opts = {}) {
 }
 
 /** Installs the missing Debian packages, or throws an error that names them. */
-export function ensureAptPackages() {
-  const missing = missingAptPackages();
+export function ensureAptPackages(packages = APT_PACKAGES) {
+  const missing = missingAptPackages(packages);
   if (missing.length === 0) return;
   if (!isDebian() || !isRoot()) {
     throw new Error(
@@ -184,9 +193,12 @@ export function ensureOrtHeaders() {
   return include;
 }
 
-/** All system-level set-up the native build needs; returns the ORT include folder. */
-export function ensureSystemDeps() {
-  ensureAptPackages();
+/**
+ * All system-level set-up the native build needs (and with `dev`, what the tests and benchmarks
+ * also run: ffmpeg, haproxy, redis-server); returns the ORT include folder.
+ */
+export function ensureSystemDeps({ dev = false } = {}) {
+  ensureAptPackages(dev ? [...APT_PACKAGES, ...DEV_APT_PACKAGES] : APT_PACKAGES);
   return ensureOrtHeaders();
 }
 
