@@ -83,11 +83,13 @@ function concurrentQueueHeader() {
 }
 
 function missingAptPackages(packages) {
-  return packages.filter(([pkg, file]) => {
-    if (pkg === 'libconcurrentqueue-dev') return concurrentQueueHeader() === null;
-    if (file && existsSync(file)) return false;
-    return !dpkgInstalled(pkg);
-  }).map(([pkg]) => pkg);
+  return packages
+    .filter(([pkg, file]) => {
+      if (pkg === 'libconcurrentqueue-dev') return concurrentQueueHeader() === null;
+      if (file && existsSync(file)) return false;
+      return !dpkgInstalled(pkg);
+    })
+    .map(([pkg]) => pkg);
 }
 
 function run(cmd, args, opts = {}) {
