@@ -447,6 +447,10 @@ void ModelRunner::Stop() {
   readyChanged_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // An unload's Stop runs on a thread the pipeline never joins: without this, a Close() that finds the
+  // unloaded runner already gone would free the pipeline with no happens-before edge to the reads
+  // its instance threads made of it (TSan saw exactly that).
+  if (links_.stopped) links_.stopped();
   std::vector<Request*> left;
   {
     std::lock_guard<std::mutex> lock(readyMutex_);

@@ -34,6 +34,9 @@ struct StageLinks {
   std::function<bool()> closing;
   // A request with a deadline started waiting: the deadline sweeper must wake by then.
   std::function<void(Clock::time_point)> watchDeadline;
+  // Stop() has joined this runner's threads: orders that before whatever the pipeline does next under
+  // its model table's lock (Close() deleting the pipeline those threads read, above all).
+  std::function<void()> stopped;
 };
 
 struct RunnerConfig {

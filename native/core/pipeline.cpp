@@ -72,6 +72,9 @@ StageLinks Pipeline::Links() {
   links.complete = [this](Request* r) { Complete(r); };
   links.closing = [this] { return closing(); };
   links.watchDeadline = [this](Clock::time_point deadline) { WatchDeadline(deadline); };
+  // A fence: Close() takes the same lock when it collects the detached runners, so it either finds an
+  // unloading runner still alive (and its Stop() waits for the unload's) or comes after this point.
+  links.stopped = [this] { std::unique_lock<std::shared_mutex> lock(modelsMutex_); };
   return links;
 }
 
