@@ -21,6 +21,8 @@ export const APT_PACKAGES = [
   ['libjpeg62-turbo-dev', '/usr/include/jpeglib.h'],
   ['libpng-dev', '/usr/include/png.h'],
   ['libconcurrentqueue-dev', null],
+  // The job queue's tests and benchmark start their own redis-server on loopback ports.
+  ['redis-server', '/usr/bin/redis-server'],
 ];
 
 const log = (msg) => process.stderr.write(`[inference-pool] ${msg}\n`);
