@@ -101,6 +101,8 @@ export class InferenceQueue {
     const bytes = checkImage(image);
     const add = () => this.#add(jobId, data, bytes);
     const waiting = this.#pending.wait(jobId, add);
+    // It may settle (close(), an abort) while the job is still being added: handled by our caller.
+    waiting.catch(() => {});
     if (signal) {
       signal.addEventListener('abort', () => this.#abort(jobId), { once: true });
     }
@@ -141,6 +143,7 @@ export class InferenceQueue {
     this.#checkOpen();
     await this.#ready;
     const waiting = this.#pending.wait(jobId);
+    waiting.catch(() => {});
     await this.#settleFromRedis(jobId, false);
     return waiting;
   }
