@@ -10,8 +10,8 @@ export interface RedisServer {
   pid: number;
   /** Stops it (SIGTERM, then SIGKILL after 5 s) and waits for the process to exit. */
   stop(): Promise<void>;
-  /** Stops it and starts a new one on the same port. */
-  restart(): Promise<void>;
+  /** Stops it and, `downMs` later, starts a new one on the same port. */
+  restart(downMs?: number): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -96,8 +96,9 @@ export async function startRedis(): Promise<RedisServer> {
       return child.pid!;
     },
     stop: () => halt(child),
-    async restart() {
+    async restart(downMs = 0) {
       await halt(child);
+      await new Promise((r) => setTimeout(r, downMs));
       child = await launch(port);
     },
   };
