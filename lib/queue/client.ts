@@ -48,7 +48,7 @@ export class InferenceQueue {
   readonly #settings: Settings;
   readonly #redis: Redis;
   readonly #queue: Queue<JobData>;
-  readonly #events: QueueEvents;
+  #events: QueueEvents | undefined;
   readonly #pending = new PendingJobs();
   readonly #ready: Promise<void>;
   readonly #onError: (error: Error) => void;
@@ -69,27 +69,39 @@ export class InferenceQueue {
     const bull = { connection: this.#redis, prefix: this.#settings.prefix };
     this.#queue = new Queue<JobData>(this.name, bull);
     this.#queue.on('error', (error: Error) => this.#onError(error));
-    this.#events = new QueueEvents(this.name, bull);
-    this.#events.on('error', (error: Error) => this.#onError(error));
-    this.#events.on('completed', ({ jobId, returnvalue }) => {
-      this.#pending.resolve(jobId, () => decodeResult(returnvalue));
-    });
-    this.#events.on('failed', ({ jobId, failedReason }) => {
-      this.#pending.reject(jobId, fromFailedReason(failedReason, jobId));
-    });
     // A lost connection may have lost events (or, with a Redis that restarted empty, the jobs).
     let disconnected = false;
     this.#redis.on('close', () => (disconnected = true));
     this.#redis.on('ready', () => {
       if (!disconnected) return;
       disconnected = false;
-      void this.#events.waitUntilReady().then(() => this.#recheck());
+      void this.#events?.waitUntilReady().then(() => this.#recheck());
     });
-    // The reader must be listening before the first job is added, or a fast result could be missed.
-    this.#ready = Promise.all([this.#queue.waitUntilReady(), this.#events.waitUntilReady()]).then(() => {});
+    this.#ready = this.#listen(bull);
     this.#ready.catch(() => {}); // surfaced by the first submit
     this.#timer = setInterval(() => void this.#recheck(), this.#settings.recheckIntervalMs);
     this.#timer.unref();
+  }
+
+  /**
+   * Starts the events reader at the stream's current end, by id: a reader left to start at '$'
+   * reads from whenever its first XREAD happens to reach Redis, and a job completed before that
+   * (the first ones, often) would be missed.
+   */
+  async #listen(bull: { connection: Redis; prefix: string }): Promise<void> {
+    await this.#queue.waitUntilReady();
+    const last = await this.#redis.xrevrange(`${this.#settings.prefix}:${this.name}:events`, '+', '-', 'COUNT', 1);
+    if (this.#closed) return;
+    const events = new QueueEvents(this.name, { ...bull, lastEventId: last[0]?.[0] ?? '0-0' });
+    this.#events = events;
+    events.on('error', (error: Error) => this.#onError(error));
+    events.on('completed', ({ jobId, returnvalue }) => {
+      this.#pending.resolve(jobId, () => decodeResult(returnvalue));
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      this.#pending.reject(jobId, fromFailedReason(failedReason, jobId));
+    });
+    await events.waitUntilReady();
   }
 
   /** Runs the image through the queue and resolves with the same result pool.infer would give. */
@@ -154,7 +166,8 @@ export class InferenceQueue {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#pending.rejectAll(new InferencePoolError('POOL_CLOSED', 'the queue client was closed'));
-    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    await this.#ready.catch(() => {});
+    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
     await closeConnection(this.#redis);
   }
 
