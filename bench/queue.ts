@@ -54,7 +54,10 @@ function start(args: string[]): Child {
     partial = parts.pop()!;
     lines.push(...parts);
   });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close': the process has exited and its stdout is read to the end.
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let closed = false;
+  void exit.then(() => (closed = true));
   return {
     child,
     lines,
@@ -64,7 +67,7 @@ function start(args: string[]): Child {
       for (;;) {
         const line = lines.find(match);
         if (line) return line;
-        if (child.exitCode !== null) throw new Error(`child exited: ${args.join(' ')}`);
+        if (closed) throw new Error(`child exited: ${args.join(' ')}`);
         if (Date.now() - started > timeoutMs) throw new Error(`timed out: ${args.join(' ')}`);
         await new Promise((r) => setTimeout(r, 50));
       }

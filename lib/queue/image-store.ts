@@ -2,7 +2,8 @@
 // Measured on 150 KB images (README, "Job queue"): base64 in the job's data makes every BullMQ
 // script that moves the job (add, move to active, completion events) copy a 200 KB string, and
 // costs an encode and a decode; a plain SET/GET of a Buffer costs one extra round trip and no
-// copies in JS (the worker hands the Buffer ioredis gave it straight to pool.infer).
+// copies in JS (the worker hands the Buffer ioredis gave it straight to pool.infer). Here: 698
+// against 37 jobs/s, and 0.39 against 2.55 ms of Redis CPU per job.
 import type { Redis } from 'ioredis';
 
 /** The key of a job's image: in the queue's namespace, so `prefix:*` selects everything of it. */
