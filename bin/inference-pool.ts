@@ -5,6 +5,7 @@
 // --grace-period-ms; then the listener and the pool close and the process exits 0. A second signal
 // exits at once with code 1. Exit 1 also for a bad configuration (one line on stderr, naming the
 // setting), a model that fails to load at start-up, or a port that cannot be listened on.
+// `worker`: runs jobs from a Redis queue on a pool (bin/worker.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,7 +91,11 @@ async function main(argv: string[]): Promise<void> {
   const args = parseCliArgs(argv, process.env);
   if (args.command === 'help') process.stdout.write(formatHelp());
   else if (args.command === 'version') process.stdout.write(`${packageVersion()}\n`);
-  else await serve(args.options);
+  else if (args.command === 'worker') {
+    // Imported here too: the queue's libraries and the addon only for the worker.
+    const { runWorker } = await import('./worker.js');
+    await runWorker(args.options, args.worker!, args.options.server?.gracePeriodMs ?? CLI_DEFAULTS.gracePeriodMs);
+  } else await serve(args.options);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

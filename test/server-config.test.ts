@@ -234,7 +234,10 @@ test('flags: every setting, booleans with --no-, log level and quiet; bad ones n
   );
   assert.is(parseCliArgs(['serve', '--request-timeout-ms', '0'], {}).options.server!.requestTimeoutMs, 0);
   assert.equal([DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS], [30_000, 10_000], "settings.ts's timeouts");
-  throwsConfigError(() => parseCliArgs(['srv'], {}), /^srv: unknown command \(commands: serve, help, version\)$/);
+  throwsConfigError(
+    () => parseCliArgs(['srv'], {}),
+    /^srv: unknown command \(commands: serve, worker, help, version\)$/,
+  );
   throwsConfigError(() => parseCliArgs(['serve', 'models.json'], {}), /^models\.json: unexpected argument/);
   throwsConfigError(() => parseCliArgs(['--port', '1'], {}), /^command: missing/);
 });

@@ -9,14 +9,29 @@ import type { ModelSpec, PoolOptions, Task } from '../types.js';
 import { isPlainObject, path as pathCheck, type CheckContext } from './config-checks.js';
 import { ConfigError, invalid } from './config-error.js';
 import { checkConfig, TASKS } from './config-schema.js';
-import { envName, SETTING_FLAGS, type Flag } from './cli-flags.js';
+import { envName, SERVER_FLAGS, SETTING_FLAGS, type Flag } from './cli-flags.js';
 import type { CreateServerOptions } from './options.js';
 
 export { ConfigError } from './config-error.js';
 export { SETTING_FLAGS, SERVER_FLAGS, POOL_FLAGS, type Flag } from './cli-flags.js';
 
-export type Command = 'serve' | 'help' | 'version';
-const COMMANDS: readonly Command[] = ['serve', 'help', 'version'];
+export type Command = 'serve' | 'worker' | 'help' | 'version';
+const COMMANDS: readonly Command[] = ['serve', 'worker', 'help', 'version'];
+
+/** `worker`: the queue it serves (inference-pool/queue). */
+export interface WorkerArgs {
+  /** redis:// or rediss:// URL (--redis, else $INFERENCE_POOL_REDIS). */
+  redis: string;
+  /** Queue name (--queue, else $INFERENCE_POOL_QUEUE). */
+  queue: string;
+  /** Jobs in the pool at once (--concurrency, else $INFERENCE_POOL_CONCURRENCY). */
+  concurrency: number;
+}
+
+export const WORKER_CLI_DEFAULTS = { queue: 'inference-pool', concurrency: 64 } as const;
+
+/** The server's flags that mean something to `worker` too (its shutdown and its logs). */
+const WORKER_SERVER_FLAGS = ['grace-period-ms', 'log-level', 'quiet'];
 
 export interface CliArgs {
   command: Command;
@@ -24,6 +39,8 @@ export interface CliArgs {
   configPath?: string;
   /** For `serve`: every layer merged, with the CLI's defaults (host, port, gracePeriodMs, logger). */
   options: CreateServerOptions;
+  /** For `worker`: the queue to serve (`options` holds the pool, the models and the log settings). */
+  worker?: WorkerArgs;
 }
 
 /**
@@ -60,7 +77,11 @@ const OTHER_FLAGS = {
   model: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  redis: { type: 'string' },
+  queue: { type: 'string' },
+  concurrency: { type: 'string' },
 } as const;
+const WORKER_FLAGS = ['redis', 'queue', 'concurrency'] as const;
 const CONFIG_ENV = envName('config');
 const MODEL_ENV = envName('model');
 
@@ -268,7 +289,39 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = proce
   uniqueIds(flagModels, '--model');
   mergeModels(options, [...envModels, ...flagModels]);
   checkTimeouts(options);
-  return { command: first as Command, configPath, options };
+  const command = first as Command;
+  if (command !== 'worker') {
+    const given = WORKER_FLAGS.find((name) => values[name] !== undefined);
+    if (given) invalid(`--${given}`, 'only for the worker command');
+    return { command, configPath, options };
+  }
+  const serverOnly = SERVER_FLAGS.find(
+    (f) => !WORKER_SERVER_FLAGS.includes(f.name) && (values[f.name] !== undefined || values[`no-${f.name}`]),
+  );
+  if (serverOnly) invalid(`--${serverOnly.name}`, 'only for the serve command');
+  return { command, configPath, options, worker: workerArgs(values, env) };
+}
+
+/** --redis (required), --queue and --concurrency, else their variables. */
+function workerArgs(values: Record<string, unknown>, env: NodeJS.ProcessEnv): WorkerArgs {
+  const read = (name: (typeof WORKER_FLAGS)[number]) => {
+    const flag = values[name] as string | undefined;
+    return flag !== undefined ? { value: flag, at: `--${name}` } : fromEnv(env, [envName(name)]);
+  };
+  const redis = read('redis');
+  if (!redis) invalid('--redis', `is required for worker (or ${envName('redis')})`);
+  if (!/^rediss?:\/\/[^/\s]/.test(redis.value))
+    invalid(redis.at, `'${redis.value}' is not a redis:// or rediss:// URL`);
+  const queue = read('queue');
+  if (queue && queue.value.trim() === '') invalid(queue.at, 'must not be empty');
+  const concurrency = read('concurrency');
+  let jobs: number = WORKER_CLI_DEFAULTS.concurrency;
+  if (concurrency) {
+    jobs = fromText(concurrency.value, 'number', concurrency.at) as number;
+    if (!Number.isInteger(jobs) || jobs < 1)
+      invalid(concurrency.at, `must be an integer of at least 1, got '${concurrency.value}'`);
+  }
+  return { redis: redis.value, queue: queue?.value ?? WORKER_CLI_DEFAULTS.queue, concurrency: jobs };
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);
@@ -288,17 +341,32 @@ export function formatHelp(): string {
         : `--${f.name} <${f.type === 'number' ? 'n' : 'value'}>`;
     rows.push([name, f.env.join(', '), f.default, f.help]);
   }
-  rows.push(['--help, -h', '', '', 'this text'], ['--version', '', '', "the package's version"]);
+  rows.push(
+    ['--redis <url>', envName('redis'), 'none', 'worker: the Redis to take jobs from (redis:// or rediss://)'],
+    ['--queue <name>', envName('queue'), WORKER_CLI_DEFAULTS.queue, 'worker: the queue to serve'],
+    [
+      '--concurrency <n>',
+      envName('concurrency'),
+      String(WORKER_CLI_DEFAULTS.concurrency),
+      'worker: jobs in the pool at once',
+    ],
+    ['--help, -h', '', '', 'this text'],
+    ['--version', '', '', "the package's version"],
+  );
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)) + 2);
   const table = rows.map((r) =>
     `  ${pad(r[0], widths[0]!)}${pad(r[1], widths[1]!)}${pad(r[2], widths[2]!)}${r[3]}`.trimEnd(),
   );
   return [
     'Usage: inference-pool serve [--config models.json] [--model id=path[:task]]... [flags]',
+    '       inference-pool worker --redis redis://host:6379 [--queue inference-pool] [--concurrency 64] [--config models.json] [--model id=path[:task]]...',
     '       inference-pool help | --help | --version',
     '',
     'serve: loads the models and answers HTTP requests until SIGTERM or SIGINT, then finishes the',
     'requests in flight (--grace-period-ms) and exits 0; a second signal exits at once (code 1).',
+    'worker: loads the models and runs inference jobs from a Redis queue (inference-pool/queue) until',
+    'SIGTERM or SIGINT, then stops taking jobs, finishes those it has, closes the pool and exits 0.',
+    'It takes the pool and model settings, --grace-period-ms, --log-level and --quiet; other server flags are for serve.',
     `--model tasks: ${Object.keys(TASK_ALIASES).join(', ')}; default object-detection.`,
     'Precedence: defaults < config file < environment < flags. An empty variable counts as unset.',
     `Config file fields: pool (PoolOptions), models (ModelSpec[]), server (ServerConfig); task one of ${TASKS.join(', ')}.`,
