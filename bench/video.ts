@@ -14,8 +14,9 @@ import type { VideoJob } from './video/child.ts';
 import { probeSize } from './video/ffmpeg.ts';
 import type { FileContender, FileRun } from './video/file-runs.ts';
 import type { LiveRun } from './video/live.ts';
-import { readmeBlocks, renderChart, renderMarkdown } from './video/report.ts';
-import type { VideoPlan, VideoReport } from './video/report.ts';
+import { renderChart } from './video/chart.ts';
+import { renderMarkdown, renderReadme } from './video/report.ts';
+import type { VideoPlan, VideoReport } from './video/summary.ts';
 import { workload } from './workloads.ts';
 import { TEST_VIDEOS } from '../scripts/make-videos.ts';
 
@@ -149,14 +150,6 @@ const markdown = renderMarkdown(report);
 writeFileSync(join(dir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(dir, `${base}.md`), markdown);
 writeFileSync(join(dir, `${base}.svg`), renderChart(report));
-if (!quick) {
-  log(
-    await writeReadmeSection('video', [
-      ...readmeBlocks(markdown),
-      '![frames per second each way, and live latency against a lone inference](bench/results/video.svg)',
-      'Every run, with the load average after each: [bench/results/video.md](bench/results/video.md).',
-    ]),
-  );
-}
+if (!quick) log(await writeReadmeSection('video', renderReadme(report)));
 log(`done in ${elapsed()}: bench/results/${base}.{json,md,svg}`);
 process.stdout.write(markdown);

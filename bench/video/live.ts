@@ -16,7 +16,7 @@ export interface LiveJob {
 
 export interface LiveRun {
   maxInFlight: number;
-  /** pool.infer on one of the file's frames (raw BGR), one at a time on the idle pool, ms. */
+  /** pool.infer on one of the file's frames (raw BGR), one at a time on the idle pool, before and after the stream, ms. */
   lone: { p50: number; p99: number; samples: number };
   /** From opening the stream to the last result counted. */
   seconds: number;
@@ -29,26 +29,31 @@ export interface LiveRun {
 }
 
 const LONE_WARM = 3;
-const LONE_SAMPLES = 20;
+/** Half before the stream, half after: on a shared machine the cores left to this process drift. */
+const LONE_SAMPLES = 24;
 
-async function loneLatency(pool: InferencePool, job: LiveJob): Promise<LiveRun['lone']> {
+/** One of the file's frames, as raw BGR, and a function timing pool.infer on it `n` times in turn. */
+async function loneTimer(pool: InferencePool, job: LiveJob): Promise<(n: number) => Promise<number[]>> {
   const size = probeSize(job.file);
   const { frames, usage } = ffmpegFrames(job.file, size, 1);
   let data: Buffer | undefined;
   for await (const frame of frames) data = frame;
   await usage;
-  const times: number[] = [];
-  for (let i = 0; i < LONE_WARM + LONE_SAMPLES; i++) {
-    const sent = performance.now();
-    await pool.infer({ data: data!, ...size, format: 'bgr' }, job.modelId);
-    if (i >= LONE_WARM) times.push(performance.now() - sent);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99), samples: times.length };
+  return async (n) => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const sent = performance.now();
+      await pool.infer({ data: data!, ...size, format: 'bgr' }, job.modelId);
+      times.push(performance.now() - sent);
+    }
+    return times;
+  };
 }
 
 export async function runLive(pool: InferencePool, job: LiveJob): Promise<LiveRun> {
-  const lone = await loneLatency(pool, job);
+  const timeLone = await loneTimer(pool, job);
+  await timeLone(LONE_WARM);
+  const lone = await timeLone(LONE_SAMPLES / 2);
   const source = await startLiveSource(job.file);
   const stream = pool.video(source.url, job.modelId, { mode: 'freshest', maxInFlight: job.maxInFlight });
   // A source that stalls for good would hold the loop: the stream is closed well after its time.
@@ -74,9 +79,11 @@ export async function runLive(pool: InferencePool, job: LiveJob): Promise<LiveRu
   }
   if (!stats) throw new Error(`the live stream ended after ${seconds.toFixed(1)} s, before its ${job.seconds} s`);
   const used = process.cpuUsage(cpu);
+  lone.push(...(await timeLone(LONE_SAMPLES / 2)));
+  lone.sort((a, b) => a - b);
   return {
     maxInFlight: job.maxInFlight,
-    lone,
+    lone: { p50: percentile(lone, 50), p99: percentile(lone, 99), samples: lone.length },
     seconds,
     stats,
     resultsPerSecond: results / seconds,
