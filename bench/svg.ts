@@ -33,3 +33,29 @@ export function drawPanelFrame(parts: string[], p: PanelFrame): (v: number) => n
   }
   return ly;
 }
+
+export interface Bar {
+  label: string;
+  /** Not finite: the slot says 'not run'. */
+  value: number;
+  colour: string;
+}
+
+/** Bars side by side across a panel, each labelled below and its value above. */
+export function drawBars(parts: string[], p: PanelFrame, ly: (v: number) => number, bars: Bar[], digits: number): void {
+  const slot = p.pw / bars.length;
+  bars.forEach((bar, i) => {
+    const x = p.ox + i * slot + slot * 0.15;
+    const mid = (x + slot * 0.35).toFixed(1);
+    parts.push(`<text x="${mid}" y="${p.oy + p.ph + 14}" text-anchor="middle" fill="#555">${bar.label}</text>`);
+    if (!Number.isFinite(bar.value)) {
+      parts.push(`<text x="${mid}" y="${p.oy + p.ph - 6}" text-anchor="middle" fill="#999">not run</text>`);
+      return;
+    }
+    const top = ly(bar.value);
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${(p.oy + p.ph - top).toFixed(1)}" fill="${bar.colour}"/>`,
+    );
+    parts.push(`<text x="${mid}" y="${(top - 4).toFixed(1)}" text-anchor="middle">${bar.value.toFixed(digits)}</text>`);
+  });
+}

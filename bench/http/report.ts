@@ -1,7 +1,7 @@
 // The HTTP benchmark's report: the summary table (plain server against the pool's, with latency,
 // failures, memory, the in-process pool and the raw-bytes route), the goals the issue states
 // (reported, never asserted), every run in detail, and an SVG chart with a row per workload.
-import { drawPanelFrame, svgDocument } from '../svg.ts';
+import { drawBars, drawPanelFrame, svgDocument } from '../svg.ts';
 
 export const CONTENDERS = ['plain-server', 'pool-server', 'pool-server-raw', 'in-process-pool'] as const;
 export type HttpContender = (typeof CONTENDERS)[number];
@@ -234,28 +234,10 @@ export function renderChart(report: HttpReport): string {
         return r ? panel.pick(r) : NaN;
       });
       const ymax = Math.max(...values.filter(Number.isFinite), 1e-9) * 1.15;
-      const ly = drawPanelFrame(parts, { ox, oy, pw, ph, ymax, title: panel.title });
-      const slot = pw / CONTENDERS.length;
-      CONTENDERS.forEach((c, i) => {
-        const x = ox + i * slot + slot * 0.15;
-        const v = values[i]!;
-        parts.push(
-          `<text x="${(x + slot * 0.35).toFixed(1)}" y="${oy + ph + 14}" text-anchor="middle" fill="#555">${SHORT[c]}</text>`,
-        );
-        if (!Number.isFinite(v)) {
-          parts.push(
-            `<text x="${(x + slot * 0.35).toFixed(1)}" y="${oy + ph - 6}" text-anchor="middle" fill="#999">not run</text>`,
-          );
-          return;
-        }
-        const top = ly(v);
-        parts.push(
-          `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${(oy + ph - top).toFixed(1)}" fill="${COLOURS[c]}"/>`,
-        );
-        parts.push(
-          `<text x="${(x + slot * 0.35).toFixed(1)}" y="${(top - 4).toFixed(1)}" text-anchor="middle">${v.toFixed(panel.digits)}</text>`,
-        );
-      });
+      const frame = { ox, oy, pw, ph, ymax, title: panel.title };
+      const ly = drawPanelFrame(parts, frame);
+      const bars = CONTENDERS.map((c, i) => ({ label: SHORT[c], value: values[i]!, colour: COLOURS[c] }));
+      drawBars(parts, frame, ly, bars, panel.digits);
     });
   });
   parts.push('</svg>');
