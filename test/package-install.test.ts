@@ -3,7 +3,6 @@
 // outside the npm registry and Debian's mirror is reached.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,21 +10,10 @@ import * as assert from 'uvu/assert';
 import { ROOT } from './helpers/child.ts';
 import { encodePng, solid } from './helpers/images.ts';
 import { modelPath, MODELS, sleep } from './helpers/models.ts';
+import { freePort } from './helpers/ports.ts';
 
 const WORK = join(ROOT, 'test', '.tmp', 'package-install');
 const APP = join(WORK, 'app');
-
-/** A port nothing listens on now (the kernel's pick, released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test('npm pack, then npm install of the tarball into a fresh app builds the addon, and the app infers', () => {
   rmSync(WORK, { recursive: true, force: true });

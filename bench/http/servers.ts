@@ -4,12 +4,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { isAlive } from '../proc-status.ts';
 import type { PlainServerJob } from './plain-server.ts';
 import type { HttpWorkload } from './workloads.ts';
+import { freePort } from '../../test/helpers/ports.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 export const CLI = join(root, 'bin', 'inference-pool.ts');
@@ -24,17 +24,6 @@ export interface RunningServer {
   log: string;
   /** Spawn to the first 200 from /readiness (the pool server loads and warms its model up first). */
   startupSeconds: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function args(kind: ServerKind, w: HttpWorkload, port: number): string[] {

@@ -4,22 +4,11 @@
 // frame), so it opens at once.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/helpers/ports.ts';
 
 export interface LiveSource {
   url: string;
   close(): void;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether a socket listens on 127.0.0.1:port, from /proc (connecting to find out would take ffmpeg's one client). */

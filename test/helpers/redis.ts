@@ -2,7 +2,8 @@
 // persistence, stopped by its pid. `restart()` brings it back on the same port, empty (nothing is
 // saved), as a crashed Redis without persistence would come back.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './ports.ts';
 
 export interface RedisServer {
   port: number;
@@ -19,17 +20,6 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One PING over a raw socket: true when the answer is +PONG. */
 function ping(port: number): Promise<boolean> {
