@@ -1,7 +1,6 @@
 // pool.stream(): frames the caller has, through a model, results in frame order with maxInFlight
 // backpressure; several streams batch together; break releases the source.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +9,8 @@ import { InferencePool } from '../lib/index.ts';
 import type { DetectionResult, ImageInput } from '../lib/index.ts';
 import { TEST_VIDEOS } from '../scripts/make-videos.ts';
 import { sleep } from './helpers/models.ts';
-import { TRAINED, shapesImage } from './helpers/server.ts';
+import { TRAINED, expectedPredictions, shapesImage } from './helpers/server.ts';
+import { matchTruth, sceneOf } from './helpers/videos.ts';
 
 const pool = await InferencePool.create({
   models: [{ id: 'det', path: `${TRAINED}shapes-det.onnx`, task: 'object-detection', resize: 'stretch' }],
@@ -18,7 +18,6 @@ const pool = await InferencePool.create({
 });
 const images = Array.from({ length: 12 }, (_, i) => shapesImage(i));
 const expected = await Promise.all(images.map((b) => pool.infer<DetectionResult>(b, 'det')));
-const withoutIds = (r: DetectionResult) => r.predictions.map(({ detection_id: _id, ...p }) => p);
 
 test('results arrive in frame order, each equal to infer() on the same frame', async () => {
   async function* frames(): AsyncGenerator<ImageInput> {
@@ -28,7 +27,7 @@ test('results arrive in frame order, each equal to infer() on the same frame', a
   let next = 0;
   for await (const { frame, result } of stream) {
     assert.is(frame.index, next);
-    assert.equal(withoutIds(result), withoutIds(expected[next % images.length]!));
+    assert.equal(expectedPredictions(result), expectedPredictions(expected[next % images.length]!));
     assert.is(frame.width, result.image.width);
     next++;
   }
@@ -75,7 +74,7 @@ test('several streams at once share batches, and each keeps its own results in o
     let k = 0;
     for await (const { frame, result } of stream) {
       assert.is(frame.index, k);
-      assert.equal(withoutIds(result), withoutIds(expected[order[k]!]!));
+      assert.equal(expectedPredictions(result), expectedPredictions(expected[order[k]!]!));
       batchSizes.push(result.batchSize);
       k++;
     }
@@ -155,11 +154,7 @@ test('maxFps caps the submission rate; options are checked', async () => {
 
 test("tracker 'bytetrack' on frames the caller has: one id per shape, in frame order", async () => {
   const video = TEST_VIDEOS.separate();
-  const scene = JSON.parse(readFileSync(video.replace(/\.\w+$/, '.json'), 'utf8')) as {
-    width: number;
-    height: number;
-    truth: { id: number; class_id: number; box: number[] }[][];
-  };
+  const scene = sceneOf(video);
   const decoded = spawnSync('ffmpeg', ['-loglevel', 'error', '-i', video, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
     maxBuffer: 1 << 30,
   });
@@ -175,8 +170,7 @@ test("tracker 'bytetrack' on frames the caller has: one id per shape, in frame o
   const ids = new Map<number, Set<number>>();
   for await (const { frame, result } of pool.stream<DetectionResult>(frames(), 'det', { tracker: 'bytetrack' })) {
     for (const t of scene.truth[frame.index]!) {
-      const [x, y] = [(t.box[0]! + t.box[2]!) / 2, (t.box[1]! + t.box[3]!) / 2];
-      const m = result.predictions.find((p) => p.class_id === t.class_id && Math.hypot(p.x - x, p.y - y) < 12);
+      const m = matchTruth(result, t);
       if (m) (ids.get(t.id) ?? ids.set(t.id, new Set()).get(t.id)!).add(m.tracker_id!);
     }
     assert.equal(result.predictions.length, result.scores.length);

@@ -10,12 +10,12 @@ import * as assert from 'uvu/assert';
 import { InferencePool, writeVideo } from '../lib/index.ts';
 import type { DetectionResult, VideoResult } from '../lib/index.ts';
 import { TEST_VIDEOS } from '../scripts/make-videos.ts';
-import type { TruthObject } from '../scripts/videos/shapes-scene.ts';
 import { ROOT, lastJson, runChild } from './helpers/child.ts';
 import { largeDetectorPath } from './helpers/large-model.ts';
 import { startMjpegServer } from './helpers/mjpeg-server.ts';
 import { sleep } from './helpers/models.ts';
 import { TRAINED } from './helpers/server.ts';
+import { matchTruth, sceneOf } from './helpers/videos.ts';
 
 const TMP = join(ROOT, 'test', '.tmp', 'video');
 rmSync(TMP, { recursive: true, force: true });
@@ -23,8 +23,7 @@ mkdirSync(TMP, { recursive: true });
 
 const separate = TEST_VIDEOS.separate();
 const crossing = TEST_VIDEOS.crossing();
-const truthOf = (video: string) =>
-  (JSON.parse(readFileSync(video.replace(/\.\w+$/, '.json'), 'utf8')) as { truth: TruthObject[][] }).truth;
+const truthOf = (video: string) => sceneOf(video).truth;
 
 const pool = await InferencePool.create({
   models: [
@@ -33,16 +32,6 @@ const pool = await InferencePool.create({
     { id: 'slow', path: await largeDetectorPath(), task: 'object-detection', maxBatchSize: 1 },
   ],
 });
-
-function centreOf(box: [number, number, number, number]): [number, number] {
-  return [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2];
-}
-
-/** The prediction matching a ground-truth object: same class, centre within 12 px. */
-function matchOf(result: DetectionResult, t: TruthObject) {
-  const [x, y] = centreOf(t.box);
-  return result.predictions.find((p) => p.class_id === t.class_id && Math.hypot(p.x - x, p.y - y) < 12);
-}
 
 test('a file, every frame: all 90 results in order, the right index and time, detections as the ground truth', async () => {
   const truth = truthOf(separate);
@@ -56,7 +45,7 @@ test('a file, every frame: all 90 results in order, the right index and time, de
     lastTimestamp = frame.timestamp;
     assert.is(frame.width, 640);
     assert.is(frame.height, 480);
-    for (const t of truth[next]!) if (matchOf(result, t)) found++;
+    for (const t of truth[next]!) if (matchTruth(result, t)) found++;
     next++;
   }
   assert.is(next, 90, 'every frame');
@@ -75,7 +64,7 @@ test("tracker 'bytetrack': one id per shape for the whole video; IDF1 reported o
   for await (const { result } of pool.video<DetectionResult>(separate, 'det', { tracker: 'bytetrack' })) {
     for (const p of result.predictions) assert.ok(Number.isInteger(p.tracker_id) && p.tracker_id! >= 1);
     for (const t of truth[k]!) {
-      const m = matchOf(result, t);
+      const m = matchTruth(result, t);
       if (m) (ids.get(t.id) ?? ids.set(t.id, new Set()).get(t.id)!).add(m.tracker_id!);
     }
     k++;
@@ -95,7 +84,7 @@ test("tracker 'bytetrack': one id per shape for the whole video; IDF1 reported o
     predicted += result.predictions.length;
     for (const t of crossTruth[k]!) {
       truths++;
-      const m = matchOf(result, t);
+      const m = matchTruth(result, t);
       if (m) pairs.set(`${t.id}:${m.tracker_id}`, (pairs.get(`${t.id}:${m.tracker_id}`) ?? 0) + 1);
     }
     k++;

@@ -1,19 +1,10 @@
 // A pool result → Roboflow's response body (inference/core/entities/responses/inference.py): the
 // prediction fields are already Roboflow's; this picks them, adds the inference id and `time` in
 // seconds, and leaves out what only the in-process API has (typed arrays, masks, stage timings).
-import type { ClassificationResult, DetectionResult, InferenceResult, Point } from '../index.js';
+import type { ClassificationResult, DetectionPrediction, DetectionResult, InferenceResult } from '../index.js';
 
-export interface RoboflowDetection {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  confidence: number;
-  class: string;
-  class_id: number;
-  detection_id: string;
-  points?: Point[];
-}
+/** A detection as Roboflow answers it: the pool's prediction fields (no tracker id over HTTP). */
+export type RoboflowDetection = Omit<DetectionPrediction, 'tracker_id'>;
 
 export interface RoboflowDetectionResponse {
   inference_id: string;
