@@ -17,6 +17,8 @@ export interface InferenceJob {
   images: Uint8Array[];
   options: InferOptions;
   visualize: VisualizeOptions;
+  /** Put the visualization into the response as base64 (else only `visualization` holds it). Default true. */
+  embedVisualization?: boolean;
   /** The client's id for the request; else one UUID per image. */
   id?: string;
   /** Aborted when the client goes away: its images that have not run are skipped. */
@@ -80,7 +82,7 @@ export async function runInference(job: InferenceJob): Promise<InferenceOutput[]
         }
         const response = toRoboflowResponse(result, {
           inferenceId,
-          visualization: visualization?.toString('base64'),
+          visualization: job.embedVisualization === false ? undefined : visualization?.toString('base64'),
         });
         return { result, response, visualization };
       }),

@@ -63,6 +63,8 @@ export function legacyRoutes(app: FastifyInstance, ctx: RouteContext): void {
           images: [image],
           options: parsed.options,
           visualize: parsed.visualize,
+          // format=image answers the JPEG itself: no base64 copy of it.
+          embedVisualization: parsed.format !== 'image',
           signal,
           onOutcome: (model, error) => ctx.metrics.record(model, error),
         });
